@@ -1,0 +1,281 @@
+"""Settings: one TOML file validated into frozen, typed settings; secrets from the environment.
+
+Lookup order: ``--config PATH``, else ``$SLA_TRACKER_CONFIG``, else ``./sla-tracker.toml``,
+else the built-in defaults. Every key, its default and its meaning is documented in
+``config.example.toml`` (a test keeps the two in step). This is the only module that reads
+the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from sla_tracker.core.instants import parse_instant
+
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
+
+CONFIG_ENV = "SLA_TRACKER_CONFIG"
+NOW_ENV = "SLA_TRACKER_NOW"
+DEFAULT_CONFIG_FILE = "sla-tracker.toml"
+SECRET_ENV = {
+    ("freshdesk", "api_key"): "SLA_TRACKER_FRESHDESK_API_KEY",
+    ("smtp", "password"): "SLA_TRACKER_SMTP_PASSWORD",
+}
+
+# Freshdesk ticket sources by name (freshdesk-api.md §4); C2 accepts a subset.
+SOURCE_IDS = {
+    "email": 1,
+    "portal": 2,
+    "phone": 3,
+    "forum": 4,
+    "twitter": 5,
+    "facebook": 6,
+    "chat": 7,
+    "mobihelp": 8,
+    "feedback_widget": 9,
+    "outbound_email": 10,
+    "ecommerce": 11,
+    "bot": 12,
+    "whatsapp": 13,
+}
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message names the file, key and fix."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+Hours = Annotated[float, Field(ge=0)]
+StatusId = Annotated[int, Field(ge=2)]
+
+
+class CalendarSettings(_Section):
+    name: str = "fr-support"
+    paths: tuple[Path, ...] = ()
+
+
+class SlaSettings(_Section):
+    accepted_sources: tuple[str, ...] = ("email", "portal", "chat", "feedback_widget")
+    enforce_from: AwareDatetime | None = None
+    severity_change: Literal["retroactive", "from_change"] = "retroactive"
+
+    @field_validator("accepted_sources")
+    @classmethod
+    def _known_sources(cls, sources: tuple[str, ...]) -> tuple[str, ...]:
+        for source in sources:
+            if source not in SOURCE_IDS:
+                raise ValueError(f"unknown source {source!r}; use one of {', '.join(SOURCE_IDS)}")
+        return sources
+
+    @property
+    def accepted_source_ids(self) -> frozenset[int]:
+        return frozenset(SOURCE_IDS[source] for source in self.accepted_sources)
+
+
+class ResponseSettings(_Section):
+    blocking_hours: Hours = 2.0
+    major_hours: Hours = 4.0
+    minor_internal_hours: Hours | None = None
+    stop_on: tuple[Literal["first_public_reply", "first_assignment", "first_status_change"], ...] = (
+        "first_public_reply",
+    )
+
+
+class RestorationSettings(_Section):
+    target_hours: Hours = 72.0
+    restored_statuses: tuple[StatusId, ...] = (4, 5)
+    reopen: Literal["continuous", "paused"] = "continuous"
+
+
+class PauseSettings(_Section):
+    statuses: tuple[StatusId, ...] = (3,)
+    ends_on_customer_reply: bool = True
+
+
+class AlertSettings(_Section):
+    thresholds: tuple[Annotated[int, Field(gt=0, lt=100)], ...] = (50, 80)
+
+
+class IndemnitySettings(_Section):
+    basis: Literal["calendar", "business"] = "calendar"
+    overlap: Literal["union", "sum"] = "union"
+    currency: str = "EUR"
+
+
+class FreshdeskSettings(_Section):
+    domain: str | None = None
+    base_url: str | None = None
+    api_key: SecretStr | None = None
+    timeout_seconds: Annotated[float, Field(gt=0)] = 30.0
+    calls_per_minute: Annotated[int, Field(gt=0)] = 20
+    max_retries: Annotated[int, Field(ge=0)] = 5
+
+    @field_validator("domain")
+    @classmethod
+    def _bare_domain(cls, domain: str | None) -> str | None:
+        if domain and ("." in domain or "/" in domain):
+            raise ValueError(
+                "give only the subdomain, e.g. 'acme' for https://acme.freshdesk.com "
+                "(use freshdesk.base_url for any other address)"
+            )
+        return domain
+
+
+class SyncSettings(_Section):
+    start_date: date | None = None
+    overlap_minutes: Annotated[int, Field(ge=0)] = 5
+    reconcile_minutes: Annotated[int, Field(gt=0)] = 60
+
+
+class DatabaseSettings(_Section):
+    url: str = "sqlite:///sla-tracker.db"
+
+
+class SmtpSettings(_Section):
+    host: str = "localhost"
+    port: Annotated[int, Field(gt=0, lt=65536)] = 587
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    username: str | None = None
+    password: SecretStr | None = None
+    sender: str = "sla-tracker@localhost"
+    recipients: tuple[str, ...] = ()
+
+
+class ScheduleSettings(_Section):
+    timezone: str = "Europe/Paris"
+    sync_minutes: Annotated[int, Field(gt=0)] = 5
+
+
+class ReportSettings(_Section):
+    language: Literal["fr", "en"] = "fr"
+
+
+class Settings(_Section):
+    """Everything the tracker can be told, with SPEC.md's defaults."""
+
+    calendar: CalendarSettings = CalendarSettings()
+    sla: SlaSettings = SlaSettings()
+    response: ResponseSettings = ResponseSettings()
+    restoration: RestorationSettings = RestorationSettings()
+    pause: PauseSettings = PauseSettings()
+    alerts: AlertSettings = AlertSettings()
+    indemnity: IndemnitySettings = IndemnitySettings()
+    freshdesk: FreshdeskSettings = FreshdeskSettings()
+    sync: SyncSettings = SyncSettings()
+    database: DatabaseSettings = DatabaseSettings()
+    smtp: SmtpSettings = SmtpSettings()
+    schedule: ScheduleSettings = ScheduleSettings()
+    report: ReportSettings = ReportSettings()
+    source: str = Field(default="built-in defaults", exclude=True)
+
+
+def find_config_file(explicit: str | None, environ: Mapping[str, str]) -> Path | None:
+    """The file to read, by the documented lookup order; None means built-in defaults."""
+    if explicit:
+        return Path(explicit)
+    if environ.get(CONFIG_ENV):
+        return Path(environ[CONFIG_ENV])
+    default = Path(DEFAULT_CONFIG_FILE)
+    return default if default.is_file() else None
+
+
+def load_settings(path: Path | None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate a config file (or the defaults), then overlay secrets from the env.
+
+    Raises:
+        ConfigError: unreadable file, TOML syntax, unknown key or bad value, with the fix.
+    """
+    environ = os.environ if environ is None else environ
+    raw: dict[str, Any] = read_toml(path) if path is not None else {}
+    source = str(path) if path is not None else "built-in defaults"
+    for (section, key), variable in SECRET_ENV.items():
+        secret = _secret_from_env(variable, environ)
+        if secret is not None:
+            raw.setdefault(section, {})[key] = secret
+    try:
+        return Settings.model_validate({**raw, "source": source})
+    except ValidationError as error:
+        raise ConfigError(describe_validation_error(source, error)) from None
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Parse a TOML file, turning I/O and syntax failures into a ConfigError naming the file."""
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: no such file (check --config or ${CONFIG_ENV}; "
+            "config.example.toml documents every key)"
+        ) from None
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot be read ({error.strerror})") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+
+
+def describe_validation_error(source: str, error: ValidationError) -> str:
+    """One line per problem: where, which key, the bad value, and what is expected."""
+    lines = []
+    for problem in error.errors(include_url=False):
+        key = ".".join(str(part) for part in problem["loc"])
+        message = problem["msg"]
+        if problem["type"] == "extra_forbidden":
+            message = "unknown key (see config.example.toml for the known keys)"
+        elif message.startswith("Input should be "):
+            message = "expected " + message.removeprefix("Input should be ")
+        elif message.startswith("Value error, "):
+            message = message.removeprefix("Value error, ")
+        value = problem.get("input")
+        if key.endswith(("api_key", "password")):
+            shown = " = (secret)"
+        elif isinstance(value, dict):
+            shown = ""
+        else:
+            shown = f" = {value!r}"
+        lines.append(f"{source}: {key}{shown}: {message}")
+    return "\n".join(lines)
+
+
+def _secret_from_env(variable: str, environ: Mapping[str, str]) -> str | None:
+    if environ.get(variable):
+        return environ[variable]
+    file_variable = variable + "_FILE"
+    if environ.get(file_variable):
+        secret_path = Path(environ[file_variable])
+        try:
+            return secret_path.read_text(encoding="utf-8").strip()
+        except OSError as error:
+            raise ConfigError(
+                f"${file_variable}: cannot read {secret_path} ({error.strerror}); "
+                f"point it at a readable file or set ${variable} instead"
+            ) from None
+    return None
+
+
+def current_instant(environ: Mapping[str, str] | None = None) -> datetime:
+    """The run's current instant: ``$SLA_TRACKER_NOW`` if set (for replays), else the clock."""
+    environ = os.environ if environ is None else environ
+    override = environ.get(NOW_ENV)
+    if not override:
+        return datetime.now(UTC).replace(microsecond=0)
+    try:
+        return parse_instant(override)
+    except ValueError as error:
+        raise ConfigError(f"${NOW_ENV}: {error}") from None
