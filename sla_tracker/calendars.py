@@ -8,10 +8,9 @@ plain function of the year.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import holidays
 from dateutil.easter import easter
@@ -26,6 +25,9 @@ from sla_tracker.core.calendar import (
     OpeningWindow,
     check_windows,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 BUNDLED_CALENDARS = Path(__file__).parent / "_bundled" / "calendars"
 SOURCE_CALENDARS = Path(__file__).parent.parent / "calendars"
@@ -82,7 +84,9 @@ def calendar_dirs(settings: Settings) -> list[Path]:
 
 
 def available_calendars(settings: Settings) -> list[str]:
-    return sorted({path.stem for folder in calendar_dirs(settings) for path in folder.glob("*.toml")})
+    return sorted(
+        {path.stem for folder in calendar_dirs(settings) for path in folder.glob("*.toml")}
+    )
 
 
 def load_named_calendar(name: str, settings: Settings) -> BusinessCalendar:
@@ -128,7 +132,7 @@ def _build(name: str, spec: CalendarFile) -> BusinessCalendar:
         else:
             raise CalendarError(
                 f"open {entry.date}: a {WEEKDAY_KEYS[entry.date.weekday()]} has no usual "
-                "windows; give this date its own windows = [\"HH:MM-HH:MM\"]"
+                'windows; give this date its own windows = ["HH:MM-HH:MM"]'
             )
     return BusinessCalendar(
         name,
@@ -171,4 +175,3 @@ def holiday_source(rules: HolidayRules) -> HolidaySource:
         return named
 
     return holidays_of
-

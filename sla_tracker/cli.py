@@ -64,19 +64,13 @@ class TrackerGroup(click.Group):
             raise click.ClickException(str(error)) from None
 
 
-class InstantType(click.ParamType):
-    name = "INSTANT"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
-        if isinstance(value, datetime):
-            return value
-        try:
-            return parse_instant(str(value))
-        except ValueError as error:
-            self.fail(str(error), param, ctx)
+def _instant(ctx: click.Context, param: click.Parameter, value: str) -> datetime:
+    try:
+        return parse_instant(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error), ctx, param) from None
 
 
-INSTANT = InstantType()
 calendar_option = click.option(
     "--calendar", "calendar_name", metavar="NAME", help="Calendar name (default: calendar.name)."
 )
@@ -120,8 +114,8 @@ def calendar() -> None:
 
 
 @calendar.command("between")
-@click.argument("start", type=INSTANT)
-@click.argument("end", type=INSTANT)
+@click.argument("start", callback=_instant, metavar="START")
+@click.argument("end", callback=_instant, metavar="END")
 @calendar_option
 @json_option
 @click.pass_obj
@@ -144,7 +138,7 @@ def calendar_between(
 
 
 @calendar.command("deadline")
-@click.argument("start", type=INSTANT)
+@click.argument("start", callback=_instant, metavar="START")
 @click.argument("hours")
 @calendar_option
 @json_option
@@ -194,9 +188,7 @@ def calendar_show(runtime: Runtime, month: str, calendar_name: str | None) -> No
 @calendar_option
 @click.option("--out", type=click.File("wb"), default="-", help="File to write (default: stdout).")
 @click.pass_obj
-def calendar_ics_command(
-    runtime: Runtime, year: int, calendar_name: str | None, out: Any
-) -> None:
+def calendar_ics_command(runtime: Runtime, year: int, calendar_name: str | None, out: Any) -> None:
     """The year's closures (holidays, extra closed days) as iCalendar.
 
     \b

@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal
-
-from sla_tracker.core.instants import parse_instant
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import (
     AwareDatetime,
@@ -26,6 +23,11 @@ from pydantic import (
     ValidationError,
     field_validator,
 )
+
+from sla_tracker.core.instants import parse_instant
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 CONFIG_ENV = "SLA_TRACKER_CONFIG"
 NOW_ENV = "SLA_TRACKER_NOW"
@@ -92,9 +94,9 @@ class ResponseSettings(_Section):
     blocking_hours: Hours = 2.0
     major_hours: Hours = 4.0
     minor_internal_hours: Hours | None = None
-    stop_on: tuple[Literal["first_public_reply", "first_assignment", "first_status_change"], ...] = (
-        "first_public_reply",
-    )
+    stop_on: tuple[
+        Literal["first_public_reply", "first_assignment", "first_status_change"], ...
+    ] = ("first_public_reply",)
 
 
 class RestorationSettings(_Section):

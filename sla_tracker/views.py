@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import calendar as month_calendar
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from icalendar import Calendar, Event
 from rich.console import Console
 from rich.table import Table
 
 from sla_tracker import __version__
-from sla_tracker.core.calendar import BusinessCalendar
+
+if TYPE_CHECKING:
+    from sla_tracker.core.calendar import BusinessCalendar
 
 
 def render(renderable: Table) -> None:

@@ -15,8 +15,9 @@ import threading
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import NamedTuple
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import pairwise
+from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 MON, TUE, WED, THU, FRI, SAT, SUN = range(7)
@@ -97,7 +98,7 @@ class DaySchedule:
 def check_windows(windows: tuple[OpeningWindow, ...]) -> tuple[OpeningWindow, ...]:
     """Sort a day's windows and refuse overlaps (touching windows are allowed)."""
     ordered = tuple(sorted(windows))
-    for before, after in zip(ordered, ordered[1:], strict=False):
+    for before, after in pairwise(ordered):
         if after.start_minute < before.end_minute:
             raise CalendarError(f"windows {before} and {after} overlap")
     return ordered
@@ -146,9 +147,10 @@ class BusinessCalendar:
         self._year_windows: dict[int, list[tuple[int, int]]] = {}
         self._lock = threading.Lock()
         # The table, replaced whole on growth so a concurrent reader never mixes two:
-        # window i spans [starts[i], ends[i]) in UTC epoch seconds, cum_before[i] business
-        # seconds lie between the horizon start and starts[i], cum_after[i] up to ends[i];
-        # lo and hi bound the instants it answers for, years [first_year, end_year).
+        # window i spans [starts[i], ends[i]) in UTC epoch seconds; the horizon holds
+        # cum_after[i] business seconds up to ends[i], and shift[i] + t of them up to any t
+        # inside window i; lo and hi bound the instants it answers for, years
+        # [first_year, end_year).
         self._table: _Table = _Table([], [], [], [], 0, -1, 0, 0)
 
     def __repr__(self) -> str:
@@ -166,28 +168,30 @@ class BusinessCalendar:
             NaiveDatetimeError: an instant has no UTC offset.
             CalendarError: ``end`` is before ``start``, or outside 1900–2999.
         """
-        start_ts, end_ts = _epoch(start), _epoch(end)
+        if start.tzinfo is UTC is end.tzinfo and not (start.microsecond or end.microsecond):
+            start_ts, end_ts = start.timestamp(), end.timestamp()  # _epoch's fast path, inlined
+        else:
+            start_ts, end_ts = _epoch(start), _epoch(end)
         if end_ts < start_ts:
             raise CalendarError(f"end {end.isoformat()} is before start {start.isoformat()}")
-        starts, ends, cum_before, _, lo, hi, _, _ = self._table
+        starts, ends, shift, _, lo, hi, _, _ = self._table
         if start_ts < lo or end_ts > hi:
-            starts, ends, cum_before, _, lo, hi, _, _ = self._cover(start_ts, end_ts)
-        # Business seconds used since the horizon start, at each end of the interval.
+            starts, ends, shift, _, lo, hi, _, _ = self._cover(start_ts, end_ts)
+        # Business seconds used since the horizon start, at each end of the interval:
+        # shift[i] + min(ts, ends[i]) for the last window i that starts at or before ts.
         i = bisect_right(starts, end_ts) - 1
         if i < 0:
             return 0
         window_end = ends[i]
-        used_at_end = cum_before[i] - starts[i] + (end_ts if end_ts < window_end else window_end)
+        used_at_end = shift[i] + (end_ts if end_ts < window_end else window_end)
         i = bisect_right(starts, start_ts) - 1
         if i < 0:
-            return used_at_end
+            return int(used_at_end)
         window_end = ends[i]
-        return used_at_end - (
-            cum_before[i] - starts[i] + (start_ts if start_ts < window_end else window_end)
-        )
+        return int(used_at_end - shift[i] - (start_ts if start_ts < window_end else window_end))
 
     def add_business_seconds(self, start: datetime, seconds: int) -> datetime:
-        """The UTC instant at which a budget of ``seconds`` business seconds from ``start`` is spent.
+        """The UTC instant at which ``seconds`` business seconds from ``start`` are spent.
 
         A budget that runs out exactly at a closing time ends at that closing time, not at
         the next opening. A zero budget returns ``start`` (truncated to the second, in UTC)
@@ -202,18 +206,20 @@ class BusinessCalendar:
         start_ts = _epoch(start)
         if seconds == 0:
             return datetime.fromtimestamp(start_ts, UTC)
-        table = self._table
-        if not table.lo <= start_ts <= table.hi:
-            table = self._cover(start_ts, start_ts)
+        starts, ends, shift, cum_after, lo, hi, _, _ = self._table
+        if not lo <= start_ts <= hi:
+            starts, ends, shift, cum_after, lo, hi, _, _ = self._cover(start_ts, start_ts)
         while True:
-            starts, cum_before, cum_after = table.starts, table.cum_before, table.cum_after
             j = bisect_right(starts, start_ts) - 1
-            used = 0 if j < 0 else cum_before[j] + min(start_ts, table.ends[j]) - starts[j]
-            target = used + seconds
+            if j < 0:
+                target = float(seconds)
+            else:
+                window_end = ends[j]
+                target = seconds + shift[j] + (start_ts if start_ts < window_end else window_end)
             if cum_after and target <= cum_after[-1]:
-                i = bisect_left(cum_after, target)
-                return datetime.fromtimestamp(starts[i] + target - cum_before[i], UTC)
-            table = self._extend_forward(start)
+                # The first window whose running total reaches the target holds the deadline.
+                return datetime.fromtimestamp(target - shift[bisect_left(cum_after, target)], UTC)
+            starts, ends, shift, cum_after, lo, hi, _, _ = self._extend_forward(start)
 
     # -- what a day looks like ----------------------------------------------------------
 
@@ -234,7 +240,7 @@ class BusinessCalendar:
 
     # -- the table ----------------------------------------------------------------------
 
-    def _cover(self, lo_ts: int, hi_ts: int) -> _Table:
+    def _cover(self, lo_ts: float, hi_ts: float) -> _Table:
         first_year, last_year = _utc_year(lo_ts), _utc_year(hi_ts)
         if first_year < FIRST_YEAR or last_year > LAST_YEAR:
             raise CalendarError(f"instants must lie between {FIRST_YEAR} and {LAST_YEAR}")
@@ -256,23 +262,24 @@ class BusinessCalendar:
 
     def _rebuild(self, first_year: int, end_year: int) -> _Table:
         with self._lock:
-            starts: list[int] = []
-            ends: list[int] = []
+            # Floats, not ints: every value is a whole number of seconds well below 2**53,
+            # so they are exact, and float comparisons are what makes a query cheap.
+            starts: list[float] = []
+            ends: list[float] = []
+            shift: list[float] = []
+            cum_after: list[float] = []
+            total = 0
             for year in range(first_year, end_year):
                 for window_start, window_end in self._windows_of_year(year):
-                    starts.append(window_start)
-                    ends.append(window_end)
-            cum_before: list[int] = []
-            cum_after: list[int] = []
-            total = 0
-            for window_start, window_end in zip(starts, ends, strict=True):
-                cum_before.append(total)
-                total += window_end - window_start
-                cum_after.append(total)
+                    starts.append(float(window_start))
+                    ends.append(float(window_end))
+                    shift.append(float(total - window_start))
+                    total += window_end - window_start
+                    cum_after.append(float(total))
             table = _Table(
                 starts,
                 ends,
-                cum_before,
+                shift,
                 cum_after,
                 _local_epoch(date(first_year, 1, 1), 0, self.zone),
                 _local_epoch(date(end_year, 1, 1), 0, self.zone),
@@ -298,30 +305,31 @@ class BusinessCalendar:
 
 
 class _Table(NamedTuple):
-    starts: list[int]
-    ends: list[int]
-    cum_before: list[int]
-    cum_after: list[int]
+    starts: list[float]
+    ends: list[float]
+    shift: list[float]
+    cum_after: list[float]
     lo: int
     hi: int
     first_year: int
     end_year: int
 
 
-def _epoch(instant: datetime) -> int:
-    """Whole UTC epoch seconds of an aware instant (floor)."""
-    zone = instant.tzinfo
-    if zone is None or (zone is not UTC and instant.utcoffset() is None):
+def _epoch(instant: datetime) -> float:
+    """Whole UTC epoch seconds of an aware instant (sub-second parts truncated)."""
+    if instant.tzinfo is UTC and not instant.microsecond:
+        # The common case, kept lean: whole-second instants are exact as floats, and float
+        # sums and differences of them stay exact (all far below 2**53).
+        return instant.timestamp()
+    if instant.tzinfo is None or instant.utcoffset() is None:
         raise NaiveDatetimeError(
             f"{instant.isoformat()} has no UTC offset; give one (Z or +01:00) so the "
             "instant is unambiguous"
         )
-    ts = instant.timestamp()
-    whole = int(ts)
-    return whole - 1 if whole > ts else whole
+    return instant.timestamp() // 1
 
 
-def _utc_year(ts: int) -> int:
+def _utc_year(ts: float) -> int:
     return (_EPOCH + timedelta(seconds=ts)).year
 
 

@@ -1,0 +1,56 @@
+"""Shared fixtures: calendars, a non-UTC local zone, snapshot updating."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from sla_tracker.calendars import load_calendar_file
+from sla_tracker.core.calendar import BusinessCalendar, OpeningWindow
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-snapshots",
+        action="store_true",
+        help="rewrite tests/snapshots/* from the current code (review the diff!)",
+    )
+
+
+@pytest.fixture
+def update_snapshots(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-snapshots"))
+
+
+@pytest.fixture(autouse=True)
+def _odd_local_zone(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Run every test in a local zone that is neither UTC nor Paris: a hidden local read fails."""
+    monkeypatch.setenv("TZ", "Asia/Kathmandu")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.fixture(scope="session")
+def fr_calendar() -> BusinessCalendar:
+    return load_calendar_file(ROOT / "calendars" / "fr-support.toml")
+
+
+def windows(*texts: str) -> tuple[OpeningWindow, ...]:
+    return tuple(OpeningWindow.parse(text) for text in texts)
+
+
+@pytest.fixture
+def plain_calendar() -> BusinessCalendar:
+    """Mon–Fri 09:00–12:00 and 14:00–18:00 in UTC, one hand-made holiday (2026-01-01)."""
+    week = {day: windows("09:00-12:00", "14:00-18:00") for day in range(5)}
+    return BusinessCalendar(
+        "plain", "UTC", week, holidays=lambda year: {date(year, 1, 1): "New Year"}
+    )
