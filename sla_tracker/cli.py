@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import cached_property
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -27,7 +28,14 @@ from sla_tracker.config import (
 )
 from sla_tracker.core.calendar import BusinessCalendar, CalendarError
 from sla_tracker.core.instants import format_instant, parse_instant
-from sla_tracker.views import calendar_ics, month_table, render
+from sla_tracker.freshdesk import FreshdeskClient, FreshdeskError
+from sla_tracker.simulator.server import Simulator, SimulatorHTTPServer, make_state
+from sla_tracker.storage import StoreError, open_store, upgrade
+from sla_tracker.sync import SyncError, SyncReport, sync_once
+from sla_tracker.views import calendar_ics, month_table, render, sync_progress
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 
 @dataclass
@@ -47,6 +55,10 @@ class Runtime:
     def now(self) -> datetime:
         return current_instant()
 
+    @cached_property
+    def engine(self) -> Engine:
+        return open_store(self.settings.database.url)
+
     def calendar(self, name: str | None) -> BusinessCalendar:
         name = name or self.settings.calendar.name
         if name not in self.calendars:
@@ -60,7 +72,7 @@ class TrackerGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (ConfigError, CalendarError) as error:
+        except (ConfigError, CalendarError, StoreError, FreshdeskError, SyncError) as error:
             raise click.ClickException(str(error)) from None
 
 
@@ -69,6 +81,12 @@ def _instant(ctx: click.Context, param: click.Parameter, value: str) -> datetime
         return parse_instant(value)
     except ValueError as error:
         raise click.BadParameter(str(error), ctx, param) from None
+
+
+def _optional_instant(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> datetime | None:
+    return None if value is None else _instant(ctx, param, value)
 
 
 calendar_option = click.option(
@@ -209,6 +227,154 @@ def calendar_list(runtime: Runtime) -> None:
     """
     for name in available_calendars(runtime.settings):
         click.echo(name)
+
+
+@cli.command("sync")
+@click.option("--full", is_flag=True, help="Re-read every ticket since sync.start_date.")
+@click.option("--since", callback=_optional_instant, help="Re-read tickets updated since INSTANT.")
+@click.option("--reconcile", is_flag=True, help="Also re-read open tickets by id now.")
+@click.pass_obj
+def sync_command(runtime: Runtime, full: bool, since: datetime | None, reconcile: bool) -> None:
+    """Poll Freshdesk into the database (incremental; safe to interrupt and rerun).
+
+    \b
+    Example:
+        SLA_TRACKER_FRESHDESK_API_KEY=... sla-tracker sync
+        sla-tracker sync --since 2026-11-01T00:00:00Z
+    """
+    client = FreshdeskClient.from_settings(runtime.settings.freshdesk)
+    report = _sync(runtime, client, full=full, since=since, reconcile=reconcile)
+    click.echo(report.summary())
+
+
+def _sync(runtime: Runtime, client: FreshdeskClient, **options: Any) -> SyncReport:
+    with sync_progress() as progress:
+        return sync_once(
+            client, runtime.engine, runtime.settings, now=runtime.now, progress=progress, **options
+        )
+
+
+@cli.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.pass_obj
+def db_upgrade(runtime: Runtime) -> None:
+    """Apply pending migrations (they also run automatically on first use).
+
+    \b
+    Example:
+        sla-tracker db upgrade
+    """
+    upgrade(runtime.engine)
+    click.echo(f"Database schema is up to date: {runtime.engine.url.render_as_string()}")
+
+
+@cli.group()
+def simulator() -> None:
+    """The bundled Freshdesk simulator."""
+
+
+@simulator.command("serve")
+@click.option("--port", default=8765, show_default=True, help="Loopback port (0: any free one).")
+@click.option("--seed", default=2026, show_default=True, help="Dataset seed.")
+@click.option("--tickets", default=2000, show_default=True, help="Tickets before now.")
+@click.option("--api-key", default="sim-key", show_default=True, help="Accepted API key.")
+@click.option("--credits-per-minute", type=int, help="Rate limit (default: none).")
+@click.pass_obj
+def simulator_serve(
+    runtime: Runtime,
+    port: int,
+    seed: int,
+    tickets: int,
+    api_key: str,
+    credits_per_minute: int | None,
+) -> None:
+    """Serve a seeded Freshdesk account on 127.0.0.1 until interrupted.
+
+    \b
+    Example:
+        sla-tracker simulator serve --port 8765 --tickets 5000
+    """
+    state = make_state(seed=seed, tickets=tickets, now=runtime.now, api_key=api_key,
+                       credits_per_minute=credits_per_minute)  # fmt: skip
+    server = SimulatorHTTPServer(state, port)
+    click.echo(f"Freshdesk simulator on {server.base_url} (API key {api_key!r}); Ctrl-C stops it")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("stopped")
+    finally:
+        server.server_close()
+
+
+@cli.command()
+@click.option(
+    "--tickets", default=2000, show_default=True, help="Tickets in the simulated account."
+)
+@click.option("--seed", default=2026, show_default=True, help="Dataset seed.")
+@click.option(
+    "--dir", "directory", default="demo", show_default=True, type=click.Path(file_okay=False)
+)
+@click.pass_obj
+def demo(runtime: Runtime, tickets: int, seed: int, directory: str) -> None:
+    """Run the pipeline end to end on the bundled simulator: no credentials, no network.
+
+    Starts the Freshdesk simulator on a free loopback port, writes DIR/sla-tracker.toml,
+    syncs into a fresh SQLite database DIR/sla-tracker.db and shows what happened.
+
+    \b
+    Example:
+        sla-tracker demo --tickets 5000
+    """
+    folder = Path(directory).resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    database = folder / "sla-tracker.db"
+    for leftover in folder.glob("sla-tracker.db*"):
+        leftover.unlink()
+    state = make_state(seed=seed, tickets=tickets, now=runtime.now)
+    with Simulator(state) as sim:
+        config_path = folder / "sla-tracker.toml"
+        config_path.write_text(demo_config(sim.url, database, runtime.now), encoding="utf-8")
+        runtime.config_path = str(config_path)
+        click.echo(
+            f"Freshdesk simulator: {sim.url} — {tickets:,} tickets over 6 months (seed {seed})"
+        )
+        click.echo(f"Config: {config_path}")
+        client = FreshdeskClient.from_settings(runtime.settings.freshdesk)
+        click.echo("First sync (backfill): " + _sync(runtime, client).summary())
+        again = _sync(runtime, client)
+        click.echo(
+            f"Second sync, nothing changed: {again.api_calls} API call(s), {again.credits} credits"
+        )
+        state.advance(3600)
+        later = sync_once(
+            client, runtime.engine, runtime.settings, now=runtime.now + timedelta(hours=1)
+        )
+        click.echo("One hour later: " + later.summary())
+    click.echo(f"Database: {database}")
+    click.echo(f"Explore: sla-tracker --config {config_path} check-config")
+
+
+def demo_config(base_url: str, database: Path, now: datetime) -> str:
+    start = (now - timedelta(days=200)).date().isoformat()
+    return f"""# Written by `sla-tracker demo`: the bundled simulator, no real credentials.
+[freshdesk]
+base_url = "{base_url}"
+api_key = "sim-key"          # the simulator's key, not a secret
+calls_per_minute = 100000    # the simulator has no rate limit by default
+
+[sync]
+start_date = {start}
+
+[database]
+url = "sqlite:///{database}"
+
+[pause]
+statuses = [3, 6]            # Pending and the custom "Waiting on Customer"
+"""
 
 
 def _hours_to_seconds(text: str) -> int:

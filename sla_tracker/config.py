@@ -142,7 +142,11 @@ class FreshdeskSettings(_Section):
 class SyncSettings(_Section):
     start_date: date | None = None
     overlap_minutes: Annotated[int, Field(ge=0)] = 5
+    deleted_spam_minutes: Annotated[int, Field(gt=0)] = 30
+    reference_refresh_hours: Annotated[int, Field(gt=0)] = 24
     reconcile_minutes: Annotated[int, Field(gt=0)] = 60
+    reconcile_batch: Annotated[int, Field(gt=0)] = 100
+    lock_wait_seconds: Annotated[float, Field(ge=0)] = 10.0
 
 
 class DatabaseSettings(_Section):

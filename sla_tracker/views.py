@@ -3,17 +3,34 @@
 from __future__ import annotations
 
 import calendar as month_calendar
+import contextlib
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from icalendar import Calendar, Event
 from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from sla_tracker import __version__
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
     from sla_tracker.core.calendar import BusinessCalendar
+
+
+@contextlib.contextmanager
+def sync_progress() -> Iterator[Callable[[int], None]]:
+    """A live ticket counter on a terminal; silence in a pipe or a log."""
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        yield lambda _count: None
+        return
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("syncing tickets…", total=None)
+        yield lambda count: progress.update(task, description=f"syncing tickets… {count:,}")
 
 
 def render(renderable: Table) -> None:

@@ -1,0 +1,18 @@
+"""Alembic environment: runs migrations on the engine the tracker hands over."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlmodel import SQLModel
+
+import sla_tracker.storage  # noqa: F401  (registers the tables for autogenerate)
+
+engine = context.config.attributes["engine"]
+with engine.begin() as connection:
+    context.configure(
+        connection=connection,
+        target_metadata=SQLModel.metadata,
+        render_as_batch=True,  # SQLite can only alter tables by copying them
+    )
+    with context.begin_transaction():
+        context.run_migrations()

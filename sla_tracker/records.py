@@ -1,0 +1,153 @@
+"""Freshdesk API records → store rows: parsing at the boundary, with errors that name the
+record and the field, and the comparison that says what a poll changed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sla_tracker.core.instants import parse_instant
+from sla_tracker.core.timeline import StatusFacts
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+STAT_FIELDS = (
+    "first_responded_at",
+    "agent_responded_at",
+    "requester_responded_at",
+    "status_updated_at",
+    "pending_since",
+    "reopened_at",
+    "resolved_at",
+    "closed_at",
+)
+INSTANT_FIELDS = ("created_at", "updated_at", "due_by", "fr_due_by", "nr_due_by")
+ID_FIELDS = ("requester_id", "responder_id", "group_id", "company_id", "product_id")
+# Fields whose change a poll records in the change log (raw and bookkeeping excluded).
+TRACKED_FIELDS = (
+    "subject",
+    "status",
+    "priority",
+    "source",
+    "type",
+    "tags",
+    "custom_fields",
+    *ID_FIELDS,
+    *INSTANT_FIELDS[2:],
+    "is_escalated",
+    "fr_escalated",
+    "nr_escalated",
+    *STAT_FIELDS,
+    "spam",
+    "deleted",
+    "gone",
+)
+
+
+class RecordError(ValueError):
+    """A Freshdesk record that cannot be stored as it is; names the record and field."""
+
+
+def instant(record: Mapping[str, Any], key: str, what: str) -> datetime | None:
+    value = record.get(key)
+    if value is None:
+        return None
+    try:
+        return parse_instant(str(value))
+    except ValueError:
+        raise RecordError(f"{what}: {key} = {value!r} is not an ISO 8601 instant") from None
+
+
+def _integer(record: Mapping[str, Any], key: str, what: str) -> int | None:
+    value = record.get(key)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise RecordError(f"{what}: {key} = {value!r} is not an integer")
+    return value
+
+
+def ticket_row(record: Mapping[str, Any], *, now: datetime) -> dict[str, Any]:
+    """The ``ticket`` columns for one API ticket (without our flags and first/last seen)."""
+    ticket_id = record.get("id")
+    if isinstance(ticket_id, bool) or not isinstance(ticket_id, int):
+        raise RecordError(f"a ticket without a numeric id: {str(record)[:80]}")
+    what = f"ticket {ticket_id}"
+    stats = record.get("stats") or {}
+    if not isinstance(stats, dict):
+        raise RecordError(f"{what}: stats is {type(stats).__name__}, not an object")
+    row: dict[str, Any] = {
+        "id": ticket_id,
+        "subject": record.get("subject"),
+        "status": _integer(record, "status", what),
+        "priority": _integer(record, "priority", what),
+        "source": _integer(record, "source", what),
+        "type": record.get("type"),
+        "tags": list(record.get("tags") or []),
+        "custom_fields": dict(record.get("custom_fields") or {}),
+        "is_escalated": bool(record.get("is_escalated")),
+        "fr_escalated": bool(record.get("fr_escalated")),
+        "nr_escalated": bool(record.get("nr_escalated")),
+        "spam": bool(record.get("spam")),
+        "deleted": bool(record.get("deleted")),
+        "raw": dict(record),
+        "last_seen_at": now,
+    }
+    if row["status"] is None:
+        raise RecordError(f"{what}: status is missing")
+    if "description_text" in record:
+        row["description_text"] = record.get("description_text")
+    for key in ID_FIELDS:
+        row[key] = _integer(record, key, what)
+    for key in INSTANT_FIELDS:
+        row[key] = instant(record, key, what)
+    for key in STAT_FIELDS:
+        row[key] = instant(stats, key, f"{what} stats")
+    if row["created_at"] is None or row["updated_at"] is None:
+        raise RecordError(f"{what}: created_at and updated_at are required")
+    return row
+
+
+def company_row(record: Mapping[str, Any]) -> dict[str, Any]:
+    company_id = record.get("id")
+    if isinstance(company_id, bool) or not isinstance(company_id, int):
+        raise RecordError(f"a company without a numeric id: {str(record)[:80]}")
+    what = f"company {company_id}"
+    return {
+        "id": company_id,
+        "name": str(record.get("name") or ""),
+        "domains": list(record.get("domains") or []),
+        "custom_fields": dict(record.get("custom_fields") or {}),
+        "account_tier": record.get("account_tier"),
+        "created_at": instant(record, "created_at", what),
+        "updated_at": instant(record, "updated_at", what),
+        "raw": dict(record),
+    }
+
+
+def status_facts(row: Mapping[str, Any]) -> StatusFacts:
+    return StatusFacts(
+        status=row["status"],
+        created_at=row["created_at"],
+        status_updated_at=row.get("status_updated_at"),
+        pending_since=row.get("pending_since"),
+        resolved_at=row.get("resolved_at"),
+        closed_at=row.get("closed_at"),
+        reopened_at=row.get("reopened_at"),
+    )
+
+
+def changed_fields(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """``{field: [old, new]}`` for the tracked fields that differ, JSON-ready."""
+    return {
+        key: [_jsonable(old.get(key)), _jsonable(new.get(key))]
+        for key in TRACKED_FIELDS
+        if key in new and old.get(key) != new.get(key)
+    }
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    return value

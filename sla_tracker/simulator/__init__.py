@@ -1,0 +1,1 @@
+"""A faithful Freshdesk simulator: seeded dataset (``dataset``) and HTTP server (``server``)."""

@@ -1,0 +1,408 @@
+"""A seeded, realistic Freshdesk account of a French B2B CRM vendor.
+
+Each ticket is a creation plus a time-ordered list of events (agent and customer replies,
+status changes). Its state at any instant is the fold of the events up to that instant, so
+the simulator's clock can advance and tickets evolve between two polls exactly as they
+would in Freshdesk. Everything is derived from the seed and the anchor instant.
+"""
+
+from __future__ import annotations
+
+import random
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import holidays
+
+PARIS = ZoneInfo("Europe/Paris")
+HOUR, DAY = 3600, 86400
+OPEN, PENDING, RESOLVED, CLOSED, WAITING_CUSTOMER, WAITING_THIRD_PARTY = 2, 3, 4, 5, 6, 7
+EMAIL, PORTAL, PHONE, CHAT, FEEDBACK_WIDGET, OUTBOUND_EMAIL = 1, 2, 3, 7, 9, 10
+# Freshdesk's own SLA policy of this account, per priority: (respond, resolve) in wall-clock
+# seconds. It deliberately does not match the contract, as in real accounts.
+FRESHDESK_POLICY = {
+    1: (8 * HOUR, 5 * DAY),
+    2: (4 * HOUR, 3 * DAY),
+    3: (2 * HOUR, DAY),
+    4: (HOUR, 4 * HOUR),
+}
+
+# (subject, description, priority, type, cf_gravite) — French CRM support, a few in English.
+TEMPLATES: list[tuple[str, str, int, str | None, str | None]] = [
+    (
+        "Impossible de créer une facture",
+        "Depuis ce matin, impossible de créer une facture : le bouton Enregistrer ne répond plus. Nous ne pouvons plus facturer.",
+        4,
+        "Incident",
+        "Bloquante",
+    ),
+    (
+        "Plus aucun accès à l'application",
+        "Plus aucun accès pour toute l'équipe commerciale, la page reste blanche après connexion.",
+        4,
+        "Incident",
+        "Bloquante",
+    ),
+    (
+        "Application inaccessible",
+        "L'application est inaccessible depuis 8h30 pour tous nos utilisateurs.",
+        4,
+        "Incident",
+        "Bloquante",
+    ),
+    (
+        "Bloqué : impossible d'enregistrer un devis",
+        "Nous sommes bloqués, l'enregistrement d'un devis renvoie une erreur 500.",
+        4,
+        "Incident",
+        "Bloquante",
+    ),
+    (
+        "Impossible de modifier une fiche compte",
+        "La modification de la fiche compte de nos clients échoue systématiquement.",
+        3,
+        "Incident",
+        "Bloquante",
+    ),
+    (
+        "Création d'opportunité impossible",
+        "Impossible de créer une opportunité depuis la fiche contact.",
+        3,
+        "Incident",
+        "Bloquante",
+    ),
+    (
+        "Erreur à l'enregistrement d'un contact",
+        "Impossible d'enregistrer un nouveau contact : message « erreur inattendue ».",
+        3,
+        "Incident",
+        "Majeure",
+    ),
+    (
+        "Impossible de planifier une action",
+        "La création d'une action (rappel téléphonique) ne fonctionne plus, aucun contournement trouvé.",
+        3,
+        "Incident",
+        "Majeure",
+    ),
+    (
+        "Synchronisation ERP Sage en échec",
+        "Les factures ne remontent plus dans Sage via le connecteur ERP.",
+        3,
+        "Incident",
+        "Bloquante",
+    ),
+    (
+        "Connecteur Shopify : commandes non importées",
+        "Les commandes e-commerce Shopify ne créent plus de devis.",
+        3,
+        "Incident",
+        "Majeure",
+    ),
+    (
+        "Tableau Power BI vide",
+        "Notre rapport Power BI (BI) ne reçoit plus les opportunités.",
+        2,
+        "Incident",
+        "Majeure",
+    ),
+    (
+        "Champ personnalisé non enregistré sur la fiche compte",
+        "Le champ personnalisé « Secteur » de la fiche compte ne s'enregistre pas.",
+        3,
+        "Incident",
+        "Bloquante",
+    ),
+    (
+        "Export PDF des devis en erreur",
+        "L'export PDF des devis échoue, nous passons par l'impression en attendant.",
+        2,
+        "Incident",
+        "Majeure",
+    ),
+    (
+        "Relances automatiques non envoyées",
+        "Les relances de factures ne partent plus, nous les envoyons à la main.",
+        2,
+        "Incident",
+        "Mineure",
+    ),
+    (
+        "Faute dans le modèle de facture",
+        "Le modèle de facture affiche « Total TTC » deux fois.",
+        1,
+        "Incident",
+        "Mineure",
+    ),
+    (
+        "Tri des colonnes incorrect",
+        "Le tri par date dans la liste des actions est inversé.",
+        1,
+        "Incident",
+        "Mineure",
+    ),
+    (
+        "Comment importer mes contacts ?",
+        "Bonjour, comment importer un fichier Excel de contacts ?",
+        1,
+        "Question",
+        None,
+    ),
+    (
+        "Évolution : relance automatique par SMS",
+        "Serait-il possible d'ajouter des relances par SMS ? Fonctionnalité non disponible aujourd'hui.",
+        1,
+        "Feature Request",
+        None,
+    ),
+    (
+        "Cannot log in since this morning",
+        "None of our users can log in, the app is down for us.",
+        4,
+        "Incident",
+        "Bloquante",
+    ),
+    (
+        "Invoice PDF shows wrong VAT",
+        "The invoice PDF shows 20% VAT on exempt lines; workaround: edit manually.",
+        2,
+        "Incident",
+        "Mineure",
+    ),
+]
+MODULES = ["Facturation", "CRM", "Devis", "Agenda", "Opportunités", "Intégrations"]
+TOWNS = ["Lyon", "Nantes", "Lille", "Rennes", "Bordeaux", "Metz", "Strasbourg", "Tours", "Dijon"]
+TRADES = ["Menuiserie", "Transports", "Boulangerie", "Conseil", "Imprimerie", "Plomberie", "Agence"]
+NAMES = ["Martin", "Bernard", "Lefèvre", "Moreau", "Laurent", "Girard", "Roux", "Fournier", "Morel"]
+FORMS = ["SARL", "SAS", "SA", "EURL"]
+
+
+@dataclass
+class SimTicket:
+    id: int
+    company_id: int
+    requester_id: int
+    subject: str
+    description: str
+    priority: int
+    source: int
+    type: str | None
+    tags: list[str]
+    custom_fields: dict[str, Any]
+    group_id: int
+    created_at: int
+    initial_status: int = OPEN
+    # (at, kind, value): kind in status | agent_reply | customer_reply | touch
+    events: list[tuple[int, str, int]] = field(default_factory=list)
+    event_times: list[int] = field(default_factory=list)
+    deleted: bool = False
+    spam: bool = False
+    purged: bool = False  # hard-deleted: 404 everywhere
+
+    def add_event(self, at: int, kind: str, value: int = 0) -> None:
+        self.events.append((at, kind, value))
+        self.events.sort()
+        self.event_times = [event[0] for event in self.events]
+
+    def updated_at(self, now: int) -> int:
+        seen = bisect_right(self.event_times, now)
+        return max(self.created_at, self.event_times[seen - 1]) if seen else self.created_at
+
+    def state(self, now: int) -> dict[str, Any]:
+        """Status, stats and escalation flags as Freshdesk would report them at ``now``."""
+        status, status_at = self.initial_status, self.created_at
+        stats: dict[str, int | None] = dict.fromkeys(STAT_KEYS)
+        if status in (RESOLVED, CLOSED):
+            stats["resolved_at"] = stats["closed_at"] = self.created_at
+        for at, kind, value in self.events[: bisect_right(self.event_times, now)]:
+            if kind == "agent_reply":
+                stats["first_responded_at"] = stats["first_responded_at"] or at
+                stats["agent_responded_at"] = at
+            elif kind == "customer_reply":
+                stats["requester_responded_at"] = at
+            elif kind == "status" and value != status:
+                if status in (RESOLVED, CLOSED) and value not in (RESOLVED, CLOSED):
+                    stats["reopened_at"] = at
+                if value == RESOLVED:
+                    stats["resolved_at"] = at
+                elif value == CLOSED:
+                    stats["closed_at"] = at
+                    if status != RESOLVED:  # closing an unresolved ticket resolves it too
+                        stats["resolved_at"] = at
+                status, status_at = value, at
+        stats["status_updated_at"] = status_at
+        stats["pending_since"] = status_at if status == PENDING else None
+        respond, resolve = FRESHDESK_POLICY[self.priority]
+        fr_due, due = self.created_at + respond, self.created_at + resolve
+        first = stats["first_responded_at"]
+        resolved = stats["resolved_at"]
+        return {
+            "status": status,
+            "stats": stats,
+            "fr_due_by": fr_due,
+            "due_by": due,
+            "fr_escalated": (first or now) > fr_due,
+            "is_escalated": (resolved or now) > due,
+        }
+
+
+STAT_KEYS = (
+    "agent_responded_at",
+    "requester_responded_at",
+    "first_responded_at",
+    "status_updated_at",
+    "reopened_at",
+    "resolved_at",
+    "closed_at",
+    "pending_since",
+)
+
+
+@dataclass
+class SimCompany:
+    id: int
+    name: str
+    domain: str
+    created_at: int
+    updated_at: int
+    subscription: str
+    fee: int
+
+
+@dataclass
+class Dataset:
+    companies: list[SimCompany]
+    tickets: dict[int, SimTicket]
+
+
+def generate(*, seed: int, tickets: int, anchor: datetime, months: int = 6) -> Dataset:
+    """``tickets`` tickets created over ``months`` months before ``anchor``, plus a few after.
+
+    Tickets created after the anchor and events after it become visible as the clock moves.
+    """
+    rng = random.Random(seed)
+    anchor_ts = int(anchor.timestamp())
+    start_ts = anchor_ts - months * 30 * DAY
+    companies = _companies(rng, max(5, min(60, tickets // 150)), start_ts)
+    holiday_days = sorted(
+        day
+        for day in holidays.country_holidays("FR", years=range(anchor.year - 1, anchor.year + 1))
+        if start_ts <= _paris_ts(day, 10) <= anchor_ts
+    )
+    future = max(1, tickets // 50)
+    created = sorted(
+        [_creation_time(rng, start_ts, anchor_ts, holiday_days) for _ in range(tickets)]
+        + [anchor_ts + rng.randrange(1, 7 * DAY) for _ in range(future)]
+    )
+    by_id = {}
+    for number, created_at in enumerate(created, start=1):
+        ticket = _ticket(rng, number, created_at, companies)
+        by_id[ticket.id] = ticket
+    return Dataset(companies, by_id)
+
+
+def _companies(rng: random.Random, count: int, start_ts: int) -> list[SimCompany]:
+    companies = []
+    for index in range(count):
+        name = f"{rng.choice(TRADES)} {rng.choice(NAMES)} {rng.choice(TOWNS)} {rng.choice(FORMS)}"
+        created = start_ts - rng.randrange(30, 900) * DAY
+        companies.append(
+            SimCompany(
+                id=103_001_000_000 + index,
+                name=name,
+                domain=name.split()[1].lower().replace("è", "e") + f"{index}.example",
+                created_at=created,
+                updated_at=created + rng.randrange(0, 30) * DAY,
+                subscription=rng.choice(["annual", "annual", "monthly", "two_years"]),
+                fee=rng.choice([1200, 2400, 6000, 12000, 24000]),
+            )
+        )
+    return companies
+
+
+def _paris_ts(day: date, hour: int, minute: int = 0) -> int:
+    return int(datetime(day.year, day.month, day.day, hour, minute, tzinfo=PARIS).timestamp())
+
+
+def _creation_time(rng: random.Random, start_ts: int, end_ts: int, holiday_days: list[date]) -> int:
+    roll = rng.random()
+    if roll < 0.03 and holiday_days:  # on a public holiday
+        return min(
+            end_ts, _paris_ts(rng.choice(holiday_days), rng.randrange(8, 20), rng.randrange(60))
+        )
+    instant = datetime.fromtimestamp(rng.randrange(start_ts, end_ts), PARIS)
+    if roll < 0.15:  # nights and weekends: keep the random instant as drawn
+        return int(instant.timestamp())
+    day = instant.date()
+    while day.weekday() >= 5:
+        day -= timedelta(days=1)
+    return min(end_ts, _paris_ts(day, rng.randrange(9, 18), rng.randrange(60)))
+
+
+def _ticket(
+    rng: random.Random, number: int, created_at: int, companies: list[SimCompany]
+) -> SimTicket:
+    subject, description, priority, kind, gravity = rng.choice(TEMPLATES)
+    company = rng.choice(companies)
+    source = rng.choices(
+        [EMAIL, PORTAL, PHONE, CHAT, FEEDBACK_WIDGET, OUTBOUND_EMAIL], [45, 30, 10, 8, 2, 5]
+    )[0]
+    ticket = SimTicket(
+        id=number,
+        company_id=company.id,
+        requester_id=103_044_000_000 + rng.randrange(5000),
+        subject=subject,
+        description=description,
+        priority=priority,
+        source=source,
+        type=kind,
+        tags=rng.sample(
+            ["facturation", "crm", "urgent", "api", "mobile", "import"], rng.randrange(3)
+        ),
+        custom_fields={
+            "cf_gravite": gravity if rng.random() < 0.6 else None,
+            "cf_module": rng.choice(MODULES),
+            "cf_version": f"2026.{rng.randrange(1, 12)}",
+        },
+        group_id=103_000_187_000 + rng.randrange(3),
+        created_at=created_at,
+    )
+    if source == OUTBOUND_EMAIL:  # agent-initiated: created already closed
+        ticket.initial_status = CLOSED
+        return ticket
+    _lifecycle(rng, ticket)
+    return ticket
+
+
+def _lifecycle(rng: random.Random, ticket: SimTicket) -> None:
+    """Replies, pauses, resolution, auto-close and the odd reopening."""
+    at = ticket.created_at + int(rng.expovariate(1 / (5 * HOUR))) + 60
+    ticket.add_event(at, "agent_reply")
+    if rng.random() < 0.35:  # waiting on the customer
+        at += rng.randrange(10 * 60, 4 * HOUR)
+        ticket.add_event(at, "status", rng.choice([PENDING, PENDING, WAITING_CUSTOMER]))
+        at += rng.randrange(HOUR, 3 * DAY)
+        ticket.add_event(at, "customer_reply")
+        if rng.random() < 0.7:  # an agent flips it back; otherwise the reply alone ends it
+            at += rng.randrange(5 * 60, 6 * HOUR)
+            ticket.add_event(at, "status", OPEN)
+    if rng.random() < 0.05:
+        at += rng.randrange(HOUR, DAY)
+        ticket.add_event(at, "status", WAITING_THIRD_PARTY)
+    at += int(rng.expovariate(1 / (2 * DAY))) + HOUR
+    ticket.add_event(at, "agent_reply")
+    ticket.add_event(at + 30, "status", RESOLVED)
+    if rng.random() < 0.08:  # reopened by the customer
+        at += rng.randrange(HOUR, 2 * DAY)
+        ticket.add_event(at, "customer_reply")
+        ticket.add_event(at + 1, "status", OPEN)
+        at += rng.randrange(HOUR, 3 * DAY)
+        ticket.add_event(at, "status", RESOLVED)
+    ticket.add_event(at + 2 * DAY, "status", CLOSED)
+
+
+def iso(ts: int | None) -> str | None:
+    return None if ts is None else datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

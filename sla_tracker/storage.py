@@ -1,0 +1,310 @@
+"""The store: SQLModel tables, engine creation, migrations and the sync lock.
+
+SQLite by default (WAL), PostgreSQL by URL (psycopg 3). Every instant is stored as naive
+UTC and read back as aware UTC, the same on both databases. The schema is owned by the
+Alembic migrations in ``sla_tracker/migrations``; they run on first use and by
+``sla-tracker db upgrade``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import time
+import zlib
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import JSON, BigInteger, Column, DateTime, Engine, Table, event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.types import TypeDecorator
+from sqlmodel import Field, SQLModel, create_engine
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from sqlalchemy.engine.interfaces import Dialect
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class StoreError(Exception):
+    """The database cannot be used as asked; the message says why and what to do."""
+
+
+class SyncBusyError(StoreError):
+    """Another sync holds the lock."""
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC in Python, naive UTC in the database, identical on SQLite and PostgreSQL."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"refusing to store naive instant {value.isoformat()}")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def _instant(*, nullable: bool = True, index: bool = False) -> Any:
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=nullable, index=index))
+
+
+def _big_id(*, primary_key: bool = False, index: bool = False, nullable: bool = True) -> Any:
+    return Field(
+        default=None,
+        sa_column=Column(
+            BigInteger(),
+            primary_key=primary_key,
+            index=index,
+            nullable=nullable and not primary_key,
+            autoincrement=False,
+        ),
+    )
+
+
+def _json() -> Any:
+    return Field(default=None, sa_column=Column(JSON()))
+
+
+class Company(SQLModel, table=True):
+    id: int = _big_id(primary_key=True)
+    name: str
+    domains: list[str] | None = _json()
+    custom_fields: dict[str, Any] | None = _json()
+    account_tier: str | None = None
+    created_at: datetime | None = _instant()
+    updated_at: datetime | None = _instant()
+    raw: dict[str, Any] | None = _json()
+
+
+class Ticket(SQLModel, table=True):
+    """The latest snapshot of a Freshdesk ticket, with our own flags."""
+
+    id: int = _big_id(primary_key=True)
+    subject: str | None = None
+    description_text: str | None = None
+    status: int
+    priority: int | None = None
+    source: int | None = None
+    type: str | None = None
+    tags: list[str] | None = _json()
+    custom_fields: dict[str, Any] | None = _json()
+    requester_id: int | None = _big_id()
+    responder_id: int | None = _big_id()
+    group_id: int | None = _big_id()
+    company_id: int | None = _big_id(index=True)
+    product_id: int | None = _big_id()
+    created_at: datetime = _instant(nullable=False, index=True)
+    updated_at: datetime = _instant(nullable=False, index=True)
+    due_by: datetime | None = _instant()
+    fr_due_by: datetime | None = _instant()
+    nr_due_by: datetime | None = _instant()
+    is_escalated: bool = False
+    fr_escalated: bool = False
+    nr_escalated: bool = False
+    first_responded_at: datetime | None = _instant()
+    agent_responded_at: datetime | None = _instant()
+    requester_responded_at: datetime | None = _instant()
+    status_updated_at: datetime | None = _instant()
+    pending_since: datetime | None = _instant()
+    reopened_at: datetime | None = _instant()
+    resolved_at: datetime | None = _instant()
+    closed_at: datetime | None = _instant()
+    spam: bool = False
+    deleted: bool = False
+    gone: bool = False  # hard-deleted: 404 on view; local history kept
+    first_seen_at: datetime = _instant(nullable=False)
+    last_seen_at: datetime = _instant(nullable=False)
+    raw: dict[str, Any] | None = _json()
+
+
+class StatusTransition(SQLModel, table=True):
+    __tablename__ = "status_transition"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = _big_id(index=True, nullable=False)
+    from_status: int | None = None
+    to_status: int
+    at: datetime = _instant(nullable=False)
+    observed_at: datetime = _instant(nullable=False)
+    kind: str  # observed | inferred | gap
+    evidence: str
+
+
+class TicketChange(SQLModel, table=True):
+    """What one poll changed on one ticket: ``{field: [old, new]}``."""
+
+    __tablename__ = "ticket_change"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = _big_id(index=True, nullable=False)
+    sync_run_id: int | None = Field(default=None, index=True)
+    observed_at: datetime = _instant(nullable=False)
+    changes: dict[str, Any] = _json()
+
+
+class SyncRun(SQLModel, table=True):
+    __tablename__ = "sync_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    mode: str
+    started_at: datetime = _instant(nullable=False)
+    finished_at: datetime | None = _instant()
+    outcome: str = "running"  # running | ok | failed (a killed run stays "running")
+    pages: int = 0
+    api_calls: int = 0
+    credits: int = 0
+    tickets_new: int = 0
+    tickets_updated: int = 0
+    transitions: int = 0
+    errors: str | None = None
+
+
+class SyncState(SQLModel, table=True):
+    """Per pass: the watermark (greatest ``updated_at`` committed) and when it last ran."""
+
+    __tablename__ = "sync_state"
+
+    pass_name: str = Field(primary_key=True)
+    watermark: datetime | None = _instant()
+    last_run_at: datetime | None = _instant()
+
+
+class TicketField(SQLModel, table=True):
+    """Freshdesk's ticket_fields, cached: status and source labels, custom statuses."""
+
+    __tablename__ = "ticket_field"
+
+    id: int = _big_id(primary_key=True)
+    name: str
+    label: str | None = None
+    type: str | None = None
+    choices: Any = _json()
+    fetched_at: datetime = _instant(nullable=False)
+
+
+def table_of(model: type[SQLModel]) -> Table:
+    """The Core table behind a model, for bulk statements on the hot paths."""
+    return cast("Table", model.__table__)  # type: ignore[attr-defined]
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for a SQLAlchemy URL; SQLite files get WAL and foreign keys on."""
+    try:
+        parsed = make_url(url)
+    except Exception:  # sqlalchemy raises ArgumentError with the URL in it
+        raise StoreError(
+            f"database.url {url!r} is not a database URL (e.g. sqlite:///sla-tracker.db or "
+            "postgresql+psycopg://user@host/db)"
+        ) from None
+    if parsed.get_backend_name() == "postgresql" and parsed.drivername == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_engine(parsed, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(parsed, pool_pre_ping=True)
+
+
+def _sqlite_pragmas(connection: Any, _record: Any) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def _alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["engine"] = engine
+    return config
+
+
+def needs_upgrade(engine: Engine) -> bool:
+    head = ScriptDirectory.from_config(_alembic_config(engine)).get_current_head()
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision() != head
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring the schema to the latest migration (a no-op when it is there)."""
+    if needs_upgrade(engine):
+        command.upgrade(_alembic_config(engine), "head")
+
+
+def open_store(url: str) -> Engine:
+    """Engine with its schema up to date: migrations run automatically on first use."""
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+    except Exception as error:
+        if isinstance(error, StoreError):
+            raise
+        reason = str(getattr(error, "orig", error)).strip().splitlines()[0]
+        raise StoreError(
+            f"cannot open the database {engine.url.render_as_string(hide_password=True)}: {reason}"
+        ) from None
+    return engine
+
+
+@contextlib.contextmanager
+def sync_lock(engine: Engine, *, wait_seconds: float = 10.0) -> Iterator[None]:
+    """Hold the one sync lock of this database, waiting briefly for another holder.
+
+    SQLite: an exclusive ``flock`` on ``<database>.lock`` beside the file. PostgreSQL: a
+    session advisory lock, so syncs on several machines never interleave either.
+
+    Raises:
+        SyncBusyError: the lock is still held after ``wait_seconds``.
+    """
+    deadline = time.monotonic() + wait_seconds
+    if engine.dialect.name == "postgresql":
+        key = zlib.crc32(b"sla-tracker sync")
+        with engine.connect() as connection:
+            try_lock = text("SELECT pg_try_advisory_lock(:k)")
+            while not connection.execute(try_lock, {"k": key}).scalar():
+                _wait_or_give_up(deadline)
+            connection.commit()
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                connection.commit()
+        return
+    database = engine.url.database
+    if not database or database == ":memory:":
+        yield
+        return
+    with Path(database + ".lock").open("w") as handle:
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                _wait_or_give_up(deadline)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _wait_or_give_up(deadline: float) -> None:
+    if time.monotonic() >= deadline:
+        raise SyncBusyError(
+            "another sync is running on this database; wait for it to finish (or stop it) "
+            "and run again"
+        )
+    time.sleep(0.2)

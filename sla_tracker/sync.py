@@ -1,0 +1,471 @@
+"""Freshdesk → store: the incremental sync (freshdesk-api.md §10), crash-safe and idempotent.
+
+Passes: tickets (every run), deleted and spam tickets (every ``sync.deleted_spam_minutes``),
+companies and ticket_fields (every ``sync.reference_refresh_hours``), and a reconciliation
+of tickets held open locally that no update covered (every ``sync.reconcile_minutes``).
+
+The ticket passes never page deep: after each full page they ask for page 1 again from the
+last ``updated_at`` seen, dropping the ids already stored at that exact second, so the
+300-page wall and rows shifting between pages cannot lose a ticket. Each page is stored,
+with its status transitions, change log and the pass's watermark, in one transaction: a
+sync killed at any point and run again ends with the same data as one never interrupted.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import TYPE_CHECKING, Any, cast
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from sla_tracker.config import ConfigError
+from sla_tracker.core.instants import format_instant
+from sla_tracker.core.timeline import detect_transitions
+from sla_tracker.freshdesk import MAX_PAGE, PER_PAGE, FreshdeskValidationError
+from sla_tracker.records import (
+    RecordError,
+    changed_fields,
+    company_row,
+    instant,
+    status_facts,
+    ticket_row,
+)
+from sla_tracker.storage import (
+    Company,
+    StatusTransition,
+    SyncRun,
+    SyncState,
+    Ticket,
+    TicketChange,
+    TicketField,
+    sync_lock,
+    table_of,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping
+
+    from sqlalchemy import Connection, Engine, Table
+    from sqlmodel import SQLModel
+
+    from sla_tracker.config import Settings
+    from sla_tracker.freshdesk import FreshdeskClient
+
+TICKETS, DELETED, SPAM = "tickets", "deleted", "spam"
+COMPANIES, TICKET_FIELDS, RECONCILE = "companies", "ticket_fields", "reconcile"
+LIST_INCLUDE = "stats,description"  # 5 credits a call; descriptions feed classification
+TICKET_TABLE = table_of(Ticket)
+STATE_TABLE = table_of(SyncState)
+RUN_TABLE = table_of(SyncRun)
+
+
+class SyncError(Exception):
+    """The sync cannot go on; nothing half-done was committed."""
+
+
+@dataclass
+class SyncReport:
+    mode: str
+    passes: list[str] = field(default_factory=list)
+    tickets_new: int = 0
+    tickets_updated: int = 0
+    transitions: int = 0
+    deleted: int = 0
+    spam: int = 0
+    gone: int = 0
+    companies: int = 0
+    pages: int = 0
+    api_calls: int = 0
+    credits: int = 0
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        return (
+            f"Synced in {self.seconds:.1f} s ({', '.join(self.passes)}): "
+            f"{self.tickets_new:,} new and {self.tickets_updated:,} updated tickets, "
+            f"{self.transitions:,} status transitions, {self.deleted} deleted, {self.spam} spam, "
+            f"{self.gone} gone, {self.companies} companies; "
+            f"{self.api_calls:,} API calls, {self.credits:,} credits"
+        )
+
+
+@dataclass
+class _Run:
+    client: FreshdeskClient
+    engine: Engine
+    settings: Settings
+    now: datetime
+    report: SyncReport
+    run_id: int
+    progress: Callable[[int], None]
+
+
+def sync_once(
+    client: FreshdeskClient,
+    engine: Engine,
+    settings: Settings,
+    *,
+    now: datetime,
+    full: bool = False,
+    since: datetime | None = None,
+    reconcile: bool = False,
+    progress: Callable[[int], None] | None = None,
+) -> SyncReport:
+    """Run the passes that are due; the CLI and the scheduler both call this.
+
+    Raises:
+        SyncBusyError: another sync holds the lock.
+        ConfigError: first sync without ``sync.start_date`` (or ``since``).
+        SyncError, FreshdeskError: the run failed; it is recorded as failed.
+    """
+    mode = "full" if full else "since" if since else "reconcile" if reconcile else "incremental"
+    started = time.monotonic()
+    calls_before, credits_before = client.counter.api_calls, client.counter.credits
+    with sync_lock(engine, wait_seconds=settings.sync.lock_wait_seconds):
+        report = SyncReport(mode)
+        run = _Run(client, engine, settings, now, report, _start_run(engine, mode, now),
+                   progress or (lambda _count: None))  # fmt: skip
+        outcome, error = "failed", None
+        try:
+            _run_passes(run, full=full, since=since, reconcile=reconcile)
+            outcome = "ok"
+        except Exception as failure:
+            error = str(failure)
+            raise
+        finally:
+            report.api_calls = client.counter.api_calls - calls_before
+            report.credits = client.counter.credits - credits_before
+            report.seconds = time.monotonic() - started
+            _finish_run(run, outcome=outcome, error=error)
+    return report
+
+
+def _run_passes(run: _Run, *, full: bool, since: datetime | None, reconcile: bool) -> None:
+    sync = run.settings.sync
+    last = _last_runs(run.engine)
+    cursor = since or (_start(sync.start_date) if full else None)
+    _ticket_pass(run, TICKETS, None, cursor)
+    if full or _due(last.get(DELETED), run.now, minutes=sync.deleted_spam_minutes):
+        _ticket_pass(run, DELETED, "deleted", cursor)
+        _ticket_pass(run, SPAM, "spam", cursor)
+    if full or _due(last.get(COMPANIES), run.now, minutes=sync.reference_refresh_hours * 60):
+        _companies_pass(run)
+        _ticket_fields_pass(run)
+    if reconcile or _due(last.get(RECONCILE), run.now, minutes=sync.reconcile_minutes):
+        _reconcile_pass(run)
+
+
+def _due(last_run_at: datetime | None, now: datetime, *, minutes: float) -> bool:
+    return last_run_at is None or now - last_run_at >= timedelta(minutes=minutes)
+
+
+def _start(start_date: date | None) -> datetime:
+    if start_date is None:
+        raise ConfigError(
+            "sync.start_date is not set: the first sync needs the date from which to backfill "
+            "tickets (set it in the config file, or pass --since)"
+        )
+    return datetime(start_date.year, start_date.month, start_date.day, tzinfo=UTC)
+
+
+# -- ticket passes ---------------------------------------------------------------------
+
+
+def _ticket_pass(
+    run: _Run, pass_name: str, ticket_filter: str | None, cursor: datetime | None
+) -> None:
+    """Page through tickets updated since the cursor, oldest first, one commit per page."""
+    run.report.passes.append(pass_name)
+    if cursor is None:
+        watermark = _watermark(run.engine, pass_name)
+        overlap = timedelta(minutes=run.settings.sync.overlap_minutes)
+        cursor = watermark - overlap if watermark else _start(run.settings.sync.start_date)
+    seen_at_cursor: set[int] = set()
+    page, fetched = 1, 0
+    while True:
+        if page > MAX_PAGE:
+            raise SyncError(
+                f"more than {MAX_PAGE * PER_PAGE:,} tickets share updated_at "
+                f"{format_instant(cursor)}: Freshdesk cannot list past its page {MAX_PAGE}"
+            )
+        params: dict[str, Any] = {
+            "updated_since": format_instant(cursor),
+            "order_by": "updated_at",
+            "order_type": "asc",
+            "per_page": PER_PAGE,
+            "include": LIST_INCLUDE,
+        }
+        if ticket_filter:
+            params["filter"] = ticket_filter
+        if page > 1:
+            params["page"] = page
+        try:
+            result = run.client.list_tickets(params)
+        except FreshdeskValidationError as error:
+            if not error.is_page_limit or page == 1:
+                raise
+            page = MAX_PAGE + 1  # a server that counts pages differently: same dead end
+            continue
+        run.report.pages += 1
+        records = [
+            record
+            for record in result.records
+            if not (record.get("id") in seen_at_cursor and _updated_at(record) == cursor)
+        ]
+        _store_tickets(run, records, pass_name=pass_name)
+        fetched += len(records)
+        run.progress(fetched)
+        if len(result.records) < PER_PAGE or not result.has_next:
+            _mark_run(run.engine, pass_name, run.now)
+            return
+        last = _updated_at(result.records[-1])
+        if last is not None and last > cursor:
+            cursor, page = last, 1
+            seen_at_cursor = {r["id"] for r in result.records if _updated_at(r) == last}
+        else:  # a whole page within one second: page on at that second
+            seen_at_cursor |= {record["id"] for record in result.records}
+            page += 1
+
+
+def _updated_at(record: Mapping[str, Any]) -> datetime | None:
+    return instant(record, "updated_at", f"ticket {record.get('id')}")
+
+
+def _store_tickets(run: _Run, records: list[dict[str, Any]], *, pass_name: str) -> None:
+    """Upsert one page with its transitions and change log, and move the watermark, atomically."""
+    if not records:
+        return
+    try:
+        rows = [_flagged(ticket_row(record, now=run.now), pass_name) for record in records]
+    except RecordError as error:
+        raise SyncError(f"Freshdesk sent a ticket that cannot be stored: {error}") from None
+    with run.engine.begin() as connection:
+        stored = _stored_tickets(connection, [row["id"] for row in rows])
+        transitions, changes = [], []
+        for row in rows:
+            old = stored.get(row["id"])
+            row["first_seen_at"] = old["first_seen_at"] if old else run.now
+            if old is None:
+                run.report.tickets_new += 1
+                changes.append(_change(run, row["id"], {"new": [None, True]}))
+            elif diff := changed_fields(old, row):
+                run.report.tickets_updated += 1
+                changes.append(_change(run, row["id"], diff))
+                run.report.deleted += "deleted" in diff and bool(row.get("deleted"))
+                run.report.spam += "spam" in diff and bool(row.get("spam"))
+            for found in detect_transitions(status_facts(old) if old else None, status_facts(row)):
+                transitions.append(
+                    {
+                        "ticket_id": row["id"],
+                        "from_status": found.from_status,
+                        "to_status": found.to_status,
+                        "at": found.at,
+                        "observed_at": run.now,
+                        "kind": str(found.kind),
+                        "evidence": found.evidence,
+                    }
+                )
+        _upsert(connection, TICKET_TABLE, rows, keep=("first_seen_at",))
+        _insert(connection, StatusTransition, transitions)
+        _insert(connection, TicketChange, changes)
+        run.report.transitions += len(transitions)
+        if pass_name in (TICKETS, DELETED, SPAM):
+            newest = max(row["updated_at"] for row in rows)
+            _set_state(connection, pass_name, watermark=newest)
+
+
+def _flagged(row: dict[str, Any], pass_name: str) -> dict[str, Any]:
+    # The unfiltered list holds neither deleted nor spam tickets: being there clears both.
+    row["deleted"] = pass_name == DELETED or (pass_name == RECONCILE and row["deleted"])
+    row["spam"] = pass_name == SPAM or (pass_name == RECONCILE and row["spam"])
+    row["gone"] = False
+    return row
+
+
+def _stored_tickets(connection: Connection, ids: list[int]) -> dict[int, dict[str, Any]]:
+    columns = [
+        column for column in TICKET_TABLE.columns if column.name not in ("raw", "description_text")
+    ]
+    result = connection.execute(select(*columns).where(TICKET_TABLE.c.id.in_(ids)))
+    return {row["id"]: dict(row) for row in result.mappings()}
+
+
+def _change(run: _Run, ticket_id: int, changes: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "ticket_id": ticket_id,
+        "sync_run_id": run.run_id,
+        "observed_at": run.now,
+        "changes": changes,
+    }
+
+
+# -- reference data and reconciliation --------------------------------------------------
+
+
+def _companies_pass(run: _Run) -> None:
+    run.report.passes.append(COMPANIES)
+    watermark = _watermark(run.engine, COMPANIES)
+    rows = []
+    try:
+        for record in run.client.iter_companies(format_instant(watermark) if watermark else None):
+            rows.append(company_row(record))
+    except RecordError as error:
+        raise SyncError(f"Freshdesk sent a company that cannot be stored: {error}") from None
+    with run.engine.begin() as connection:
+        _upsert(connection, table_of(Company), rows)
+        newest = max((row["updated_at"] for row in rows if row["updated_at"]), default=None)
+        _set_state(connection, COMPANIES, watermark=newest, last_run_at=run.now)
+    run.report.companies += len(rows)
+
+
+def _ticket_fields_pass(run: _Run) -> None:
+    run.report.passes.append(TICKET_FIELDS)
+    rows = [
+        {
+            "id": record["id"],
+            "name": str(record.get("name")),
+            "label": record.get("label"),
+            "type": record.get("type"),
+            "choices": record.get("choices"),
+            "fetched_at": run.now,
+        }
+        for record in run.client.ticket_fields()
+        if isinstance(record.get("id"), int)
+    ]
+    with run.engine.begin() as connection:
+        _upsert(connection, table_of(TicketField), rows)
+        _set_state(connection, TICKET_FIELDS, last_run_at=run.now)
+
+
+def _reconcile_pass(run: _Run) -> None:
+    """Re-read, by id, open tickets that no list pass has shown lately (404 → gone)."""
+    run.report.passes.append(RECONCILE)
+    sync = run.settings.sync
+    closed = {*run.settings.restoration.restored_statuses}
+    stale_before = run.now - timedelta(minutes=sync.reconcile_minutes)
+    query = (
+        select(TICKET_TABLE.c.id)
+        .where(
+            TICKET_TABLE.c.status.not_in(closed),
+            TICKET_TABLE.c.last_seen_at < stale_before,
+            ~TICKET_TABLE.c.deleted,
+            ~TICKET_TABLE.c.spam,
+            ~TICKET_TABLE.c.gone,
+        )
+        .order_by(TICKET_TABLE.c.last_seen_at, TICKET_TABLE.c.id)
+        .limit(sync.reconcile_batch)
+    )
+    with run.engine.connect() as connection:
+        stale = list(connection.execute(query).scalars())
+    for ticket_id in stale:
+        record = run.client.view_ticket(ticket_id)
+        if record is not None:
+            _store_tickets(run, [record], pass_name=RECONCILE)
+            continue
+        with run.engine.begin() as connection:
+            connection.execute(
+                update(TICKET_TABLE)
+                .where(TICKET_TABLE.c.id == ticket_id)
+                .values(gone=True, last_seen_at=run.now)
+            )
+            _insert(connection, TicketChange, [_change(run, ticket_id, {"gone": [False, True]})])
+        run.report.gone += 1
+    _mark_run(run.engine, RECONCILE, run.now)
+
+
+# -- bookkeeping -------------------------------------------------------------------------
+
+
+def _upsert(
+    connection: Connection, table: Table, rows: list[dict[str, Any]], keep: Iterable[str] = ()
+) -> None:
+    if not rows:
+        return
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table).values(rows)
+    preserved = {"id", *keep}
+    columns = {key for row in rows for key in row} - preserved
+    statement = statement.on_conflict_do_update(
+        index_elements=[column for column in table.primary_key.columns],
+        set_={name: statement.excluded[name] for name in sorted(columns)},
+    )
+    connection.execute(statement)
+
+
+def _insert(connection: Connection, model: type[SQLModel], rows: list[dict[str, Any]]) -> None:
+    if rows:
+        connection.execute(table_of(model).insert(), rows)
+
+
+def _watermark(engine: Engine, pass_name: str) -> datetime | None:
+    with engine.connect() as connection:
+        query = select(STATE_TABLE.c.watermark).where(STATE_TABLE.c.pass_name == pass_name)
+        return cast("datetime | None", connection.execute(query).scalar())
+
+
+def _last_runs(engine: Engine) -> dict[str, datetime | None]:
+    with engine.connect() as connection:
+        rows = connection.execute(select(STATE_TABLE.c.pass_name, STATE_TABLE.c.last_run_at))
+        return {name: last for name, last in rows}
+
+
+def _set_state(
+    connection: Connection,
+    pass_name: str,
+    *,
+    watermark: datetime | None = None,
+    last_run_at: datetime | None = None,
+) -> None:
+    """Record a pass's progress; a watermark only ever moves forward."""
+    table = STATE_TABLE
+    where = table.c.pass_name == pass_name
+    current = connection.execute(select(table).where(where)).mappings().first()
+    values: dict[str, Any] = {}
+    if watermark is not None and not (
+        current and current["watermark"] and current["watermark"] >= watermark
+    ):
+        values["watermark"] = watermark
+    if last_run_at is not None:
+        values["last_run_at"] = last_run_at
+    if current is None:
+        connection.execute(
+            table.insert(),
+            [{"pass_name": pass_name, "watermark": None, "last_run_at": None, **values}],
+        )
+    elif values:
+        connection.execute(update(table).where(where).values(**values))
+
+
+def _mark_run(engine: Engine, pass_name: str, now: datetime) -> None:
+    with engine.begin() as connection:
+        _set_state(connection, pass_name, last_run_at=now)
+
+
+def _start_run(engine: Engine, mode: str, now: datetime) -> int:
+    with engine.begin() as connection:
+        insert = RUN_TABLE.insert().values(mode=mode, started_at=now, outcome="running")
+        key = connection.execute(insert).inserted_primary_key
+        return int(cast("tuple[int]", key)[0])  # a single-row insert always reports its key
+
+
+def _finish_run(run: _Run, *, outcome: str, error: str | None) -> None:
+    report = run.report
+    with run.engine.begin() as connection:
+        connection.execute(
+            update(RUN_TABLE)
+            .where(RUN_TABLE.c.id == run.run_id)
+            .values(
+                finished_at=run.now + timedelta(seconds=round(report.seconds)),
+                outcome=outcome,
+                pages=report.pages,
+                api_calls=report.api_calls,
+                credits=report.credits,
+                tickets_new=report.tickets_new,
+                tickets_updated=report.tickets_updated,
+                transitions=report.transitions,
+                errors=error,
+            )
+        )
