@@ -94,6 +94,7 @@ class FreshdeskClient:
     timeout_seconds: float = 30.0
     max_retries: int = 5
     calls_per_minute: int | None = None
+    page_size: int = PER_PAGE
     session: requests.Session = field(default_factory=requests.Session, repr=False)
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
     monotonic: Callable[[], float] = field(default=time.monotonic, repr=False)
@@ -154,7 +155,7 @@ class FreshdeskClient:
         return body
 
     def iter_companies(self, updated_since: str | None) -> Iterator[dict[str, Any]]:
-        params: dict[str, Any] = {"per_page": PER_PAGE}
+        params: dict[str, Any] = {"per_page": self.page_size}
         if updated_since:
             params["updated_since"] = updated_since
         for page in range(1, MAX_PAGE + 1):

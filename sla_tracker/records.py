@@ -96,8 +96,8 @@ def ticket_row(record: Mapping[str, Any], *, now: datetime) -> dict[str, Any]:
     }
     if row["status"] is None:
         raise RecordError(f"{what}: status is missing")
-    if "description_text" in record:
-        row["description_text"] = record.get("description_text")
+    # None when the list call did not include descriptions: the upsert keeps the stored one.
+    row["description_text"] = record.get("description_text")
     for key in ID_FIELDS:
         row[key] = _integer(record, key, what)
     for key in INSTANT_FIELDS:

@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from sla_tracker.config import ConfigError
 from sla_tracker.core.instants import format_instant
 from sla_tracker.core.timeline import detect_transitions
-from sla_tracker.freshdesk import MAX_PAGE, PER_PAGE, FreshdeskValidationError
+from sla_tracker.freshdesk import MAX_PAGE, FreshdeskValidationError
 from sla_tracker.records import (
     RecordError,
     changed_fields,
@@ -184,18 +184,18 @@ def _ticket_pass(
         overlap = timedelta(minutes=run.settings.sync.overlap_minutes)
         cursor = watermark - overlap if watermark else _start(run.settings.sync.start_date)
     seen_at_cursor: set[int] = set()
-    page, fetched = 1, 0
+    page, fetched, page_size = 1, 0, run.client.page_size
     while True:
         if page > MAX_PAGE:
             raise SyncError(
-                f"more than {MAX_PAGE * PER_PAGE:,} tickets share updated_at "
+                f"more than {MAX_PAGE * page_size:,} tickets share updated_at "
                 f"{format_instant(cursor)}: Freshdesk cannot list past its page {MAX_PAGE}"
             )
         params: dict[str, Any] = {
             "updated_since": format_instant(cursor),
             "order_by": "updated_at",
             "order_type": "asc",
-            "per_page": PER_PAGE,
+            "per_page": page_size,
             "include": LIST_INCLUDE,
         }
         if ticket_filter:
@@ -218,7 +218,7 @@ def _ticket_pass(
         _store_tickets(run, records, pass_name=pass_name)
         fetched += len(records)
         run.progress(fetched)
-        if len(result.records) < PER_PAGE or not result.has_next:
+        if len(result.records) < page_size or not result.has_next:
             _mark_run(run.engine, pass_name, run.now)
             return
         last = _updated_at(result.records[-1])
@@ -268,7 +268,13 @@ def _store_tickets(run: _Run, records: list[dict[str, Any]], *, pass_name: str) 
                         "evidence": found.evidence,
                     }
                 )
-        _upsert(connection, TICKET_TABLE, rows, keep=("first_seen_at",))
+        _upsert(
+            connection,
+            TICKET_TABLE,
+            rows,
+            keep=("first_seen_at",),
+            keep_if_null=("description_text",),
+        )
         _insert(connection, StatusTransition, transitions)
         _insert(connection, TicketChange, changes)
         run.report.transitions += len(transitions)
@@ -380,19 +386,34 @@ def _reconcile_pass(run: _Run) -> None:
 
 
 def _upsert(
-    connection: Connection, table: Table, rows: list[dict[str, Any]], keep: Iterable[str] = ()
+    connection: Connection,
+    table: Table,
+    rows: list[dict[str, Any]],
+    *,
+    keep: Iterable[str] = (),
+    keep_if_null: Iterable[str] = (),
 ) -> None:
+    """Insert or update by primary key, as one executemany with a cached statement.
+
+    ``keep`` columns are never overwritten; ``keep_if_null`` ones only by a non-null value.
+    """
     if not rows:
         return
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table).values(rows)
-    preserved = {"id", *keep}
-    columns = {key for row in rows for key in row} - preserved
+    statement = dialect.insert(table)
+    key_columns = [column.name for column in table.primary_key.columns]
+    updated = sorted(set(rows[0]) - {*key_columns, *keep})
+    nullable_kept = set(keep_if_null)
     statement = statement.on_conflict_do_update(
-        index_elements=[column for column in table.primary_key.columns],
-        set_={name: statement.excluded[name] for name in sorted(columns)},
+        index_elements=key_columns,
+        set_={
+            name: func.coalesce(statement.excluded[name], table.c[name])
+            if name in nullable_kept
+            else statement.excluded[name]
+            for name in updated
+        },
     )
-    connection.execute(statement)
+    connection.execute(statement, rows)
 
 
 def _insert(connection: Connection, model: type[SQLModel], rows: list[dict[str, Any]]) -> None:

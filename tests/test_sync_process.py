@@ -1,0 +1,160 @@
+"""`sla-tracker sync` as a process: SIGKILL at random points then rerun gives the same data;
+two syncs at once never interleave; the demo runs end to end."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import create_engine, text
+
+from sla_tracker.cli import cli
+from sla_tracker.simulator.server import Simulator, make_state
+from sla_tracker.storage import open_store, sync_lock
+
+NOW = "2026-11-26T12:00:00Z"
+# Compared row by row. Left out: sync_run (one row per process by design) and the
+# autoincrement ids and sync_run_id of the history tables, which number rows, not facts.
+COMPARED = {
+    "ticket": "*",
+    "company": "*",
+    "ticket_field": "*",
+    "sync_state": "*",
+    "status_transition": "ticket_id, from_status, to_status, at, observed_at, kind, evidence",
+    "ticket_change": "ticket_id, observed_at, changes",
+}
+
+
+@pytest.fixture(scope="module")
+def simulator() -> Iterator[Simulator]:
+    state = make_state(seed=5, tickets=4_000, now=datetime(2026, 11, 26, 12, tzinfo=UTC))
+    with Simulator(state) as sim:
+        yield sim
+
+
+def write_config(folder: Path, sim: Simulator, name: str) -> Path:
+    config = folder / f"{name}.toml"
+    config.write_text(
+        f'[freshdesk]\nbase_url = "{sim.url}"\ncalls_per_minute = 100000\n'
+        f"[sync]\nstart_date = 2026-01-01\nlock_wait_seconds = 0.5\n"
+        f'[database]\nurl = "sqlite:///{folder / name}.db"\n',
+        encoding="utf-8",
+    )
+    return config
+
+
+def sync_process(config: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "SLA_TRACKER_NOW": NOW, "SLA_TRACKER_FRESHDESK_API_KEY": "sim-key"}
+    command = [sys.executable, "-m", "sla_tracker", "--config", str(config), "sync"]
+    return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def snapshot(database: Path) -> dict[str, list[tuple[object, ...]]]:
+    engine = create_engine(f"sqlite:///{database}")
+    with engine.connect() as connection:
+        return {
+            table: sorted(
+                tuple(str(value) for value in row)
+                for row in connection.execute(text(f"SELECT {columns} FROM {table}"))  # noqa: S608
+            )
+            for table, columns in COMPARED.items()
+        }
+
+
+def _ticket_count(database: Path) -> int:
+    try:
+        return len(snapshot(database)["ticket"])
+    except Exception:  # killed before the schema existed
+        return 0
+
+
+def test_sigkill_at_random_points_then_rerun_gives_the_uninterrupted_database(
+    simulator: Simulator, tmp_path: Path
+) -> None:
+    reference = sync_process(write_config(tmp_path, simulator, "reference"))
+    started = time.monotonic()
+    assert reference.wait(120) == 0, reference.stderr.read() if reference.stderr else ""
+    duration = time.monotonic() - started
+    expected = snapshot(tmp_path / "reference.db")
+    assert len(expected["ticket"]) == 4_000
+    killed_mid_run = partial_databases = 0
+    for seed in (1, 2, 3, 4):
+        config = write_config(tmp_path, simulator, f"killed-{seed}")
+        process = sync_process(config)
+        time.sleep(random.Random(seed).uniform(0.3, max(0.6, duration * 0.9)))
+        if process.poll() is None:
+            process.send_signal(signal.SIGKILL)
+            killed_mid_run += 1
+        process.wait(30)
+        database = tmp_path / f"killed-{seed}.db"
+        partial_databases += 0 < _ticket_count(database) < 4_000
+        rerun = sync_process(config)
+        assert rerun.wait(120) == 0, rerun.stderr.read() if rerun.stderr else ""
+        assert snapshot(tmp_path / f"killed-{seed}.db") == expected, f"seed {seed} differs"
+    assert killed_mid_run >= 3 and partial_databases >= 1  # the kills did land mid-sync
+
+
+def test_a_second_sync_at_the_same_time_exits_with_a_clear_message(
+    simulator: Simulator, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path, simulator, "busy")
+    engine = open_store(f"sqlite:///{tmp_path / 'busy.db'}")
+    with sync_lock(engine):
+        process = sync_process(config)
+        assert process.wait(30) == 1
+    error = process.stderr.read().decode() if process.stderr else ""
+    assert error.startswith("Error: another sync is running on this database")
+    assert "Traceback" not in error
+
+
+def test_sync_command_prints_a_one_line_summary(simulator: Simulator, tmp_path: Path) -> None:
+    config = write_config(tmp_path, simulator, "cli")
+    result = CliRunner().invoke(
+        cli,
+        ["--config", str(config), "sync"],
+        env={"SLA_TRACKER_NOW": NOW, "SLA_TRACKER_FRESHDESK_API_KEY": "sim-key"},
+    )
+    assert result.exit_code == 0, result.output
+    [line] = result.output.splitlines()
+    assert (
+        line.startswith("Synced in ") and "new and 0 updated tickets" in line and "credits" in line
+    )
+
+
+def test_sync_without_a_key_says_where_to_put_it(simulator: Simulator, tmp_path: Path) -> None:
+    config = write_config(tmp_path, simulator, "nokey")
+    result = CliRunner().invoke(
+        cli, ["--config", str(config), "sync"], env={"SLA_TRACKER_FRESHDESK_API_KEY": ""}
+    )
+    assert result.exit_code == 1
+    assert result.output.startswith(
+        "Error: no Freshdesk API key: set $SLA_TRACKER_FRESHDESK_API_KEY"
+    )
+
+
+def test_db_upgrade(tmp_path: Path) -> None:
+    config = tmp_path / "db.toml"
+    config.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "x.db"}"\n', encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--config", str(config), "db", "upgrade"])
+    assert result.exit_code == 0 and "up to date" in result.output
+
+
+def test_demo_runs_end_to_end(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        cli,
+        ["demo", "--tickets", "300", "--dir", str(tmp_path / "demo")],
+        env={"SLA_TRACKER_NOW": NOW},
+    )
+    assert result.exit_code == 0, result.output
+    assert "First sync (backfill): Synced in" in result.output
+    assert "Second sync, nothing changed: 1 API call(s)" in result.output
+    assert (tmp_path / "demo" / "sla-tracker.db").is_file()
