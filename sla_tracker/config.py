@@ -22,6 +22,7 @@ from pydantic import (
     SecretStr,
     ValidationError,
     field_validator,
+    model_validator,
 )
 
 from sla_tracker.core.instants import parse_instant
@@ -172,6 +173,105 @@ class ReportSettings(_Section):
     language: Literal["fr", "en"] = "fr"
 
 
+class RuleSettings(_Section):
+    """One classification rule: conditions (all must hold) and the value it sets."""
+
+    name: str
+    value: str | bool
+    keywords: tuple[str, ...] = ()
+    priority: tuple[int, ...] = ()
+    type: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    custom_fields: dict[str, tuple[str | int | bool, ...]] = Field(default_factory=dict)
+    group_id: tuple[int, ...] = ()
+    source: tuple[str, ...] = ()
+
+
+def _rule(name: str, value: str | bool, **conditions: Any) -> RuleSettings:  # noqa: FBT001
+    return RuleSettings(name=name, value=value, **conditions)
+
+
+# SPEC §3: the French and English rule sets shipped by default (and shown in the example).
+DEFAULT_SEVERITY_RULES = (
+    _rule("not-anomaly-type", "not_anomaly", type=("Question", "Feature Request")),
+    _rule("not-anomaly-words", "not_anomaly", keywords=(
+        "évolution", "fonctionnalité non disponible", "demande de fonctionnalité",
+        "feature request", "how to", "comment faire")),
+    _rule("account-severity-blocking", "blocking", custom_fields={"cf_gravite": ("Bloquante",)}),
+    _rule("account-severity-major", "major", custom_fields={"cf_gravite": ("Majeure",)}),
+    _rule("account-severity-minor", "minor", custom_fields={"cf_gravite": ("Mineure",)}),
+    _rule("blocking-fr", "blocking", keywords=(
+        "impossible de se connecter", "plus aucun accès", "plus d'accès",
+        "application inaccessible", "inaccessible", "bloqué", "bloquée", "bloqués",
+        "impossible de créer", "impossible d'enregistrer", "impossible de modifier")),
+    _rule("blocking-en", "blocking", keywords=(
+        "cannot log in", "can't log in", "down", "no access", "unable to create", "blocked")),
+    _rule("major-fr", "major", keywords=(
+        "ne fonctionne plus", "en erreur", "erreur 500", "aucun contournement",
+        "ne s'enregistre pas", "en échec")),
+    _rule("major-en", "major", keywords=("not working", "error 500", "no workaround", "failing")),
+    _rule("minor-fr", "minor", keywords=("contournement", "en attendant", "faute", "affichage")),
+    _rule("minor-en", "minor", keywords=("workaround", "typo", "cosmetic")),
+)  # fmt: skip
+DEFAULT_GTR_OBJECT_RULES = (
+    _rule("invoice", "invoice", keywords=(
+        "facture", "factures", "facturer", "facturation", "invoice", "invoices")),
+    _rule("quote", "quote", keywords=("devis", "quote", "quotes")),
+    _rule("opportunity", "opportunity", keywords=(
+        "opportunité", "opportunités", "opportunity", "opportunities")),
+    _rule("action", "action", keywords=("action", "actions", "tâche", "task")),
+    _rule("contact", "contact", keywords=("fiche contact", "contact", "contacts")),
+    _rule("account", "account", keywords=("fiche compte", "fiche de compte", "compte", "account")),
+)  # fmt: skip
+DEFAULT_EXTERNAL_LINK_RULES = (
+    _rule("external-tools", True, keywords=(  # noqa: FBT003
+        "erp", "bi", "power bi", "e-commerce", "ecommerce", "shopify", "prestashop",
+        "woocommerce", "sage", "connecteur", "connector")),
+)  # fmt: skip
+DEFAULT_NON_STANDARD_RULES = (
+    _rule("custom-fields", True, keywords=(  # noqa: FBT003
+        "champ personnalisé", "champs personnalisés", "custom field", "custom fields")),
+)  # fmt: skip
+RULE_VALUES: dict[str, tuple[Any, ...]] = {
+    "severity": ("blocking", "major", "minor", "not_anomaly"),
+    "gtr_object": ("account", "contact", "action", "opportunity", "quote", "invoice", "none"),
+    "external_link": (True, False),
+    "non_standard_fields": (True, False),
+}
+
+
+class ClassificationSettings(_Section):
+    """SPEC §3: ordered rules per decision; the first that matches wins."""
+
+    severity: tuple[RuleSettings, ...] = DEFAULT_SEVERITY_RULES
+    gtr_object: tuple[RuleSettings, ...] = DEFAULT_GTR_OBJECT_RULES
+    external_link: tuple[RuleSettings, ...] = DEFAULT_EXTERNAL_LINK_RULES
+    non_standard_fields: tuple[RuleSettings, ...] = DEFAULT_NON_STANDARD_RULES
+
+    @model_validator(mode="after")
+    def _values_and_sources(self) -> ClassificationSettings:
+        for dimension, allowed in RULE_VALUES.items():
+            names = set()
+            for rule in getattr(self, dimension):
+                where = f"{dimension} rule {rule.name!r}"
+                if rule.name in names:
+                    raise ValueError(f"{where}: another {dimension} rule has the same name")
+                names.add(rule.name)
+                is_flag = isinstance(allowed[0], bool)
+                if rule.value not in allowed or isinstance(rule.value, bool) != is_flag:
+                    shown = ", ".join(str(item).lower() for item in allowed)
+                    raise ValueError(f"{where}: value {rule.value!r} is not one of {shown}")
+                for source in rule.source:
+                    if source not in SOURCE_IDS:
+                        known = ", ".join(SOURCE_IDS)
+                        raise ValueError(f"{where}: unknown source {source!r}; use one of {known}")
+        return self
+
+
+class CrosscheckSettings(_Section):
+    tolerance_minutes: Annotated[int, Field(ge=0)] = 15
+
+
 class Settings(_Section):
     """Everything the tracker can be told, with SPEC.md's defaults."""
 
@@ -188,6 +288,8 @@ class Settings(_Section):
     smtp: SmtpSettings = SmtpSettings()
     schedule: ScheduleSettings = ScheduleSettings()
     report: ReportSettings = ReportSettings()
+    classification: ClassificationSettings = ClassificationSettings()
+    crosscheck: CrosscheckSettings = CrosscheckSettings()
     source: str = Field(default="built-in defaults", exclude=True)
 
 
@@ -217,7 +319,7 @@ def load_settings(path: Path | None, environ: Mapping[str, str] | None = None) -
     try:
         return Settings.model_validate({**raw, "source": source})
     except ValidationError as error:
-        raise ConfigError(describe_validation_error(source, error)) from None
+        raise ConfigError(describe_validation_error(source, error, raw)) from None
 
 
 def read_toml(path: Path) -> dict[str, Any]:
@@ -236,11 +338,13 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
 
 
-def describe_validation_error(source: str, error: ValidationError) -> str:
+def describe_validation_error(
+    source: str, error: ValidationError, raw: Mapping[str, Any] | None = None
+) -> str:
     """One line per problem: where, which key, the bad value, and what is expected."""
     lines = []
     for problem in error.errors(include_url=False):
-        key = ".".join(str(part) for part in problem["loc"])
+        key = _key_path(problem["loc"], raw)
         message = problem["msg"]
         if problem["type"] == "extra_forbidden":
             message = "unknown key (see config.example.toml for the known keys)"
@@ -257,6 +361,27 @@ def describe_validation_error(source: str, error: ValidationError) -> str:
             shown = f" = {value!r}"
         lines.append(f"{source}: {key}{shown}: {message}")
     return "\n".join(lines)
+
+
+def _key_path(location: tuple[int | str, ...], raw: Any) -> str:
+    """``classification.severity[blocking-fr].priority``: list items named when they can be."""
+    key, node = "", raw
+    for part in location:
+        node = _child(node, part)
+        if isinstance(part, int):
+            name = node.get("name") if isinstance(node, dict) else None
+            key += f"[{name if name is not None else part}]"
+        else:
+            key += f".{part}" if key else part
+    return key
+
+
+def _child(node: Any, part: int | str) -> Any:
+    if isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+        return node[part]
+    if isinstance(node, dict):
+        return node.get(part)
+    return None
 
 
 def _secret_from_env(variable: str, environ: Mapping[str, str]) -> str | None:

@@ -26,7 +26,7 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel, create_engine
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     from sqlalchemy.engine.interfaces import Dialect
 
@@ -53,6 +53,26 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             raise ValueError(f"refusing to store naive instant {value.isoformat()}")
         return value.astimezone(UTC).replace(tzinfo=None)
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[datetime | None], Any] | None:
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+
+        # The sync binds ~20 instants per ticket: on SQLite, write SQLAlchemy's own text
+        # format in one step instead of two processors (a fifth of a full sync's time).
+        def to_text(value: datetime | None) -> str | None:
+            if value is None:
+                return None
+            if value.tzinfo is None:
+                raise ValueError(f"refusing to store naive instant {value.isoformat()}")
+            if value.tzinfo is not UTC:
+                value = value.astimezone(UTC)
+            return (
+                f"{value.year:04d}-{value.month:02d}-{value.day:02d} {value.hour:02d}:"
+                f"{value.minute:02d}:{value.second:02d}.{value.microsecond:06d}"
+            )
+
+        return to_text
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         return None if value is None else value.replace(tzinfo=UTC)
@@ -194,6 +214,36 @@ class TicketField(SQLModel, table=True):
     type: str | None = None
     choices: Any = _json()
     fetched_at: datetime = _instant(nullable=False)
+
+
+class ClassificationOverride(SQLModel, table=True):
+    """A person's decision on one classification dimension (append-only, SPEC §3)."""
+
+    __tablename__ = "classification_override"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = _big_id(index=True, nullable=False)
+    dimension: str  # severity | gtr_object | external_link | non_standard_fields
+    value: str
+    by: str
+    at: datetime = _instant(nullable=False)
+    reason: str
+
+
+class ExclusionRecord(SQLModel, table=True):
+    """C11: an exclusion recorded on a ticket (or an interval of it), or its revocation."""
+
+    __tablename__ = "exclusion"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = _big_id(index=True, nullable=False)
+    action: str  # exclude | revoke
+    reason: str
+    note: str | None = None
+    starts_at: datetime | None = _instant()
+    ends_at: datetime | None = _instant()
+    by: str
+    at: datetime = _instant(nullable=False)
 
 
 def table_of(model: type[SQLModel]) -> Table:

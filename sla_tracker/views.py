@@ -34,7 +34,10 @@ def sync_progress() -> Iterator[Callable[[int], None]]:
 
 
 def render(renderable: Table) -> None:
-    Console(highlight=False).print(renderable)
+    console = Console(highlight=False)
+    if not console.is_terminal:  # a pipe or a file: do not squeeze tables into 80 columns
+        console = Console(highlight=False, width=200)
+    console.print(renderable)
 
 
 def month_table(cal: BusinessCalendar, year: int, month: int) -> Table:

@@ -19,6 +19,7 @@ from tests.conftest import ROOT
 
 EXAMPLE = ROOT / "config.example.toml"
 SECTION = re.compile(r"^\[(\w+)\]")
+RULE_LIST = re.compile(r"^\[\[(\w+\.\w+)\]\]")
 KEY_LINE = re.compile(r"^(#\s*)?(\w+)\s*=\s*(.+)$")
 
 
@@ -26,11 +27,17 @@ def _example_keys() -> dict[str, tuple[bool, str]]:
     """section.key → (is commented out, the rest of the line)."""
     keys: dict[str, tuple[bool, str]] = {}
     section = ""
+    previous = ""
     for line in EXAMPLE.read_text(encoding="utf-8").splitlines():
-        if match := SECTION.match(line):
+        if match := RULE_LIST.match(line):  # [[classification.severity]]: a documented list
+            keys.setdefault(match.group(1), (False, previous if previous.startswith("#") else ""))
+            section = ""
+        elif match := SECTION.match(line):
             section = match.group(1)
         elif section and (match := KEY_LINE.match(line)):
             keys[f"{section}.{match.group(2)}"] = (bool(match.group(1)), match.group(3))
+        if not line.startswith("[["):
+            previous = line
     return keys
 
 

@@ -221,6 +221,42 @@ class BusinessCalendar:
                 return datetime.fromtimestamp(target - shift[bisect_left(cum_after, target)], UTC)
             starts, ends, shift, cum_after, lo, hi, _, _ = self._extend_forward(start)
 
+    def open_windows(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+        """The opening windows inside ``[start, end)``, clipped, as UTC instants.
+
+        For explanations, not for arithmetic: a long span yields one pair per window.
+        """
+        start_ts, end_ts = _epoch(start), _epoch(end)
+        if end_ts <= start_ts:
+            return []
+        starts, ends, _, _, lo, hi, _, _ = self._table
+        if start_ts < lo or end_ts > hi:
+            starts, ends, _, _, lo, hi, _, _ = self._cover(start_ts, end_ts)
+        found = []
+        index = max(0, bisect_right(starts, start_ts) - 1)
+        while index < len(starts) and starts[index] < end_ts:
+            window_start, window_end = max(starts[index], start_ts), min(ends[index], end_ts)
+            if window_start < window_end:
+                found.append(
+                    (
+                        datetime.fromtimestamp(window_start, UTC),
+                        datetime.fromtimestamp(window_end, UTC),
+                    )
+                )
+            index += 1
+        return found
+
+    def closure_reason(self, start: datetime, end: datetime) -> str:
+        """Why ``[start, end)``, a span between two windows, is closed, in words."""
+        day, last = start.astimezone(self.zone).date(), end.astimezone(self.zone).date()
+        reasons = []
+        while day <= last:
+            reason = self.day_schedule(day).closed_because
+            if reason and reason not in reasons:
+                reasons.append(reason)
+            day += timedelta(days=1)
+        return "closed: " + ", ".join(reasons) if reasons else "closed: outside opening hours"
+
     # -- what a day looks like ----------------------------------------------------------
 
     def day_schedule(self, day: date) -> DaySchedule:

@@ -330,16 +330,16 @@ def _paris_ts(day: date, hour: int, minute: int = 0) -> int:
 def _creation_time(rng: random.Random, start_ts: int, end_ts: int, holiday_days: list[date]) -> int:
     roll = rng.random()
     if roll < 0.03 and holiday_days:  # on a public holiday
-        return min(
-            end_ts, _paris_ts(rng.choice(holiday_days), rng.randrange(8, 20), rng.randrange(60))
-        )
-    instant = datetime.fromtimestamp(rng.randrange(start_ts, end_ts), PARIS)
-    if roll < 0.15:  # nights and weekends: keep the random instant as drawn
-        return int(instant.timestamp())
-    day = instant.date()
-    while day.weekday() >= 5:
-        day -= timedelta(days=1)
-    return min(end_ts, _paris_ts(day, rng.randrange(9, 18), rng.randrange(60)))
+        created = _paris_ts(rng.choice(holiday_days), rng.randrange(8, 20), rng.randrange(60))
+    elif roll < 0.15:  # nights and weekends: the instant as drawn
+        created = rng.randrange(start_ts, end_ts)
+    else:  # office hours on a working day
+        day = datetime.fromtimestamp(rng.randrange(start_ts, end_ts), PARIS).date()
+        while day.weekday() >= 5:
+            day -= timedelta(days=1)
+        created = _paris_ts(day, rng.randrange(9, 18), rng.randrange(60))
+    # Never pile tickets up on the anchor instant: draw again inside the span instead.
+    return created if start_ts <= created <= end_ts else rng.randrange(start_ts, end_ts)
 
 
 def _ticket(

@@ -1,0 +1,308 @@
+"""SLA clocks of a ticket, recomputed from its history (SPEC.md §4; clauses C4–C6, C8, C11).
+
+Two clocks count business seconds from the report: the response clock (*prise en compte*,
+C4 blocking 2 h, C5 major 4 h, C6 minor none) and the restoration clock (GTR, C8, 72 h,
+GTR-eligible tickets only). Neither counts while the ticket waits on the customer (C11) or
+during an excluded interval. Nothing here is a running counter: every figure is derived
+from the stored history and the instant ``now`` the caller passes in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from sla_tracker.core.classification import Severity
+from sla_tracker.core.intervals import Interval, subtract
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from datetime import datetime
+
+    from sla_tracker.core.calendar import BusinessCalendar
+
+RESPONSE, RESTORATION = "response", "restoration"
+
+
+class ClockState(StrEnum):
+    RUNNING = "running"
+    PAUSED = "paused"
+    MET = "met"
+    BREACHED = "breached"  # still running past its target
+    BREACHED_CLOSED = "breached_closed"  # stopped after its target
+    NOT_APPLICABLE = "not_applicable"
+
+
+@dataclass(frozen=True, slots=True)
+class StatusChange:
+    at: datetime
+    status: int
+    kind: str = "observed"  # observed | inferred | gap (see core/timeline.py)
+
+
+@dataclass(frozen=True, slots=True)
+class Exclusion:
+    """C11: an interval (no bounds: the whole ticket) the provider is not answerable for."""
+
+    reason: str
+    start: datetime | None = None
+    end: datetime | None = None
+
+
+@dataclass(frozen=True)
+class ClockPolicy:
+    """The options of SPEC §4, each with its SPEC default in config."""
+
+    response_seconds: Mapping[Severity, int]  # C4/C5 (minor only if an internal target is set)
+    restoration_seconds: int = 72 * 3600  # C8
+    minor_is_internal: bool = True  # C6: a minor target is never contractual
+    pause_statuses: frozenset[int] = frozenset({3})
+    restored_statuses: frozenset[int] = frozenset({4, 5})
+    reopen: str = "continuous"  # or "paused"
+    severity_change: str = "retroactive"  # or "from_change"
+    ends_on_customer_reply: bool = True
+    enforce_from: datetime | None = None
+
+
+@dataclass(frozen=True)
+class TicketHistory:
+    """Everything the clocks need about one ticket, as the store knows it."""
+
+    created_at: datetime
+    changes: Sequence[StatusChange]  # time order; the first is the status at creation
+    severities: Sequence[tuple[datetime, Severity]]  # time order; the last is the final one
+    responded_at: datetime | None = None  # the response-clock stop event (response.stop_on)
+    customer_replied_at: datetime | None = None  # latest customer reply (stats)
+    exclusions: Sequence[Exclusion] = ()
+    accepted_channel: bool = True
+    gtr_eligible: bool = False
+    gtr_reasons: Sequence[str] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Clock:
+    name: str
+    state: ClockState
+    target_seconds: int | None = None
+    elapsed_seconds: int = 0
+    remaining_seconds: int | None = None
+    deadline: datetime | None = None
+    breached_at: datetime | None = None
+    stopped_at: datetime | None = None
+    started_at: datetime | None = None
+    contractual: bool = True
+    reason: str | None = None  # why not applicable
+    not_counted: tuple[tuple[Interval, str], ...] = ()  # pauses and exclusions, with why
+    needs_review: tuple[str, ...] = field(default=())
+
+    @property
+    def used_fraction(self) -> float:
+        if not self.target_seconds:
+            return 0.0
+        return self.elapsed_seconds / self.target_seconds
+
+
+def response_clock(
+    history: TicketHistory, calendar: BusinessCalendar, policy: ClockPolicy, *, now: datetime
+) -> Clock:
+    """The *prise en compte* clock: from the report to the first response."""
+    severity = history.severities[-1][1]
+    blocked = _not_judged(history, policy)
+    target = policy.response_seconds.get(severity)
+    if blocked or target is None:
+        reason = blocked or f"severity {severity}: no response target (C6/C7)"
+        return Clock(RESPONSE, ClockState.NOT_APPLICABLE, reason=reason)
+    restored = _restored_runs(history, policy)
+    stops = [at for at in (history.responded_at, restored[0][0] if restored else None) if at]
+    contractual = not (severity == Severity.MINOR and policy.minor_is_internal)
+    return _run(RESPONSE, history, calendar, policy, target, min(stops, default=None),
+                now=now, contractual=contractual)  # fmt: skip
+
+
+def restoration_clock(
+    history: TicketHistory, calendar: BusinessCalendar, policy: ClockPolicy, *, now: datetime
+) -> Clock:
+    """The GTR clock: from the report to the restoration that was not undone (C8)."""
+    blocked = _not_judged(history, policy)
+    if blocked or not history.gtr_eligible:
+        reason = blocked or "not GTR-eligible: " + "; ".join(history.gtr_reasons)
+        return Clock(RESTORATION, ClockState.NOT_APPLICABLE, reason=reason)
+    restored = _restored_runs(history, policy)
+    final = restored[-1] if restored and restored[-1][1] is None else None
+    return _run(RESTORATION, history, calendar, policy, policy.restoration_seconds,
+                final[0] if final else None, now=now, contractual=True)  # fmt: skip
+
+
+def _not_judged(history: TicketHistory, policy: ClockPolicy) -> str | None:
+    if not history.accepted_channel:
+        return "not reported through an accepted channel (C2)"
+    if policy.enforce_from and history.created_at < policy.enforce_from:
+        return "created before sla.enforce_from"
+    if any(exclusion.start is None and exclusion.end is None for exclusion in history.exclusions):
+        return "excluded (C11)"
+    return None
+
+
+def _run(
+    name: str,
+    history: TicketHistory,
+    calendar: BusinessCalendar,
+    policy: ClockPolicy,
+    target: int,
+    stop: datetime | None,
+    *,
+    now: datetime,
+    contractual: bool,
+) -> Clock:
+    start = _start(history, policy)
+    if stop is not None and stop > now:  # answering as of an earlier instant
+        stop = None
+    end = max(start, stop if stop is not None else now)
+    not_counted = _not_counted(name, history, policy, start, end)
+    counted = subtract([(start, end)], [interval for interval, _ in not_counted])
+    elapsed, breached_at = 0, None
+    for interval_start, interval_end in counted:
+        seconds = calendar.business_seconds(interval_start, interval_end)
+        if breached_at is None and elapsed + seconds >= target:
+            breached_at = calendar.add_business_seconds(interval_start, target - elapsed)
+        elapsed += seconds
+    remaining = max(0, target - elapsed)
+    moment = stop if stop is not None else now
+    if breached_at is not None and moment > breached_at:
+        state = ClockState.BREACHED_CLOSED if stop is not None else ClockState.BREACHED
+        deadline = breached_at
+    else:
+        breached_at = None
+        if stop is not None:
+            state, deadline = ClockState.MET, None
+        else:
+            paused = _paused_at(history, policy, now)
+            state = ClockState.PAUSED if paused else ClockState.RUNNING
+            deadline = calendar.add_business_seconds(now, remaining)
+    review = tuple(
+        f"status changed and changed back unseen at {change.at.isoformat()}: a pause may be missing"
+        for change in history.changes
+        if change.kind == "gap" and start <= change.at <= end
+    )
+    return Clock(name, state, target, elapsed, remaining, deadline, breached_at, stop, start,
+                 contractual, None, tuple(not_counted), review)  # fmt: skip
+
+
+def _paused_at(history: TicketHistory, policy: ClockPolicy, now: datetime) -> bool:
+    """Is the ticket waiting on the customer, or excluded, at this instant?"""
+    for run_start, until, status in _status_runs(history):
+        if run_start <= now and (until is None or now < until):
+            reply = history.customer_replied_at
+            replied = policy.ends_on_customer_reply and reply and run_start < reply <= now
+            if status in policy.pause_statuses and not replied:
+                return True
+    return any(
+        (exclusion.start is None or exclusion.start <= now)
+        and (exclusion.end is None or now < exclusion.end)
+        for exclusion in history.exclusions
+        if exclusion.start is not None or exclusion.end is not None
+    )
+
+
+def _start(history: TicketHistory, policy: ClockPolicy) -> datetime:
+    if policy.severity_change != "from_change":
+        return history.created_at
+    final = history.severities[-1][1]
+    start = history.created_at
+    previous = None
+    for at, severity in history.severities:
+        if severity == final and previous != final:
+            start = at
+        previous = severity
+    return max(start, history.created_at)
+
+
+def _status_runs(history: TicketHistory) -> list[tuple[datetime, datetime | None, int]]:
+    """(from, until or None, status) for each stretch of one status."""
+    changes = list(history.changes)
+    return [
+        (change.at, changes[index + 1].at if index + 1 < len(changes) else None, change.status)
+        for index, change in enumerate(changes)
+    ]
+
+
+def _restored_runs(
+    history: TicketHistory, policy: ClockPolicy
+) -> list[tuple[datetime, datetime | None]]:
+    """Stretches in a restored status (Resolved then Closed is one stretch)."""
+    runs: list[tuple[datetime, datetime | None]] = []
+    for start, until, status in _status_runs(history):
+        if status not in policy.restored_statuses:
+            continue
+        if runs and runs[-1][1] == start:
+            runs[-1] = (runs[-1][0], until)
+        else:
+            runs.append((start, until))
+    return runs
+
+
+def _not_counted(
+    name: str, history: TicketHistory, policy: ClockPolicy, start: datetime, end: datetime
+) -> list[tuple[Interval, str]]:
+    """Intervals within [start, end) that do not count, each with the reason."""
+    found: list[tuple[Interval, str]] = []
+    for run_start, until, status in _status_runs(history):
+        if status not in policy.pause_statuses:
+            continue
+        run_end = until or end
+        reply = history.customer_replied_at
+        why = f"paused: status {status}, waiting on the customer (C11)"
+        if policy.ends_on_customer_reply and reply and run_start < reply < run_end:
+            run_end, why = reply, why + " until the customer replied"
+        found.append(((run_start, run_end), why))
+    if name == RESTORATION and policy.reopen == "paused":
+        for run_start, until in _restored_runs(history, policy):
+            if until is not None:
+                why = "restored, then reopened (restoration.reopen = paused)"
+                found.append(((run_start, until), why))
+    for exclusion in history.exclusions:
+        if exclusion.start is not None or exclusion.end is not None:
+            interval = (exclusion.start or start, exclusion.end or end)
+            found.append((interval, f"excluded: {exclusion.reason} (C11)"))
+    clipped = [((max(a, start), min(b, end)), why) for (a, b), why in found]
+    return sorted(((a, b), why) for (a, b), why in clipped if a < b)
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """One stretch of a clock's life, counted or not, and why."""
+
+    start: datetime
+    end: datetime
+    business_seconds: int
+    why: str
+    counted: bool = field(kw_only=True)
+
+
+def explain(clock: Clock, calendar: BusinessCalendar, *, now: datetime) -> list[Segment]:
+    """Every interval from the clock's start to its stop (or ``now``): counted or not, and why."""
+    if clock.state is ClockState.NOT_APPLICABLE or clock.started_at is None:
+        return []
+    end = clock.stopped_at or now
+    segments = [
+        Segment(a, b, calendar.business_seconds(a, b), why, counted=False)
+        for (a, b), why in clock.not_counted
+    ]
+    holes = [interval for interval, _ in clock.not_counted]
+    for start, stop in subtract([(clock.started_at, end)], holes):
+        cursor = start
+        for window_start, window_end in calendar.open_windows(start, stop):
+            if cursor < window_start:
+                why = calendar.closure_reason(cursor, window_start)
+                segments.append(Segment(cursor, window_start, 0, why, counted=False))
+            seconds = calendar.business_seconds(window_start, window_end)
+            segments.append(
+                Segment(window_start, window_end, seconds, "counted: opening hours", counted=True)
+            )
+            cursor = window_end
+        if cursor < stop:
+            segments.append(
+                Segment(cursor, stop, 0, calendar.closure_reason(cursor, stop), counted=False)
+            )
+    return sorted(segments, key=lambda segment: segment.start)

@@ -1,0 +1,354 @@
+"""Store → core: rebuild each ticket's facts and history, classify it, run its clocks.
+
+Clocks are never stored as running counters: every call recomputes them from the stored
+history and the instant it is given. ``as_of`` answers as the tracker would have at that
+instant: only what had been observed by then (polls, transitions, decisions) is used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from sla_tracker.config import SOURCE_IDS
+from sla_tracker.core.classification import (
+    Classification,
+    Override,
+    Rule,
+    Severity,
+    TicketFacts,
+    classify,
+    severity_history,
+)
+from sla_tracker.core.clocks import (
+    Clock,
+    ClockPolicy,
+    Exclusion,
+    StatusChange,
+    TicketHistory,
+    response_clock,
+    restoration_clock,
+)
+from sla_tracker.core.instants import parse_instant
+from sla_tracker.records import INSTANT_FIELDS, STAT_FIELDS, TRACKED_FIELDS
+from sla_tracker.storage import (
+    ClassificationOverride,
+    Company,
+    ExclusionRecord,
+    StatusTransition,
+    Ticket,
+    TicketChange,
+    table_of,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+    from datetime import datetime
+
+    from sqlalchemy import Connection, Engine
+
+    from sla_tracker.config import Settings
+    from sla_tracker.core.calendar import BusinessCalendar
+
+INSTANT_COLUMNS = frozenset({*INSTANT_FIELDS, *STAT_FIELDS})
+SOURCE_NAMES = {number: name for name, number in SOURCE_IDS.items()}
+TICKET_COLUMNS = (
+    "id", "subject", "description_text", "status", "priority", "source", "type", "tags",
+    "custom_fields", "group_id", "company_id", "responder_id", "created_at", "first_seen_at",
+    "last_seen_at", "first_responded_at", "requester_responded_at", "fr_due_by", "due_by",
+    "deleted", "spam", "gone",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class TicketReport:
+    """One ticket as the tracker judges it at an instant."""
+
+    row: Mapping[str, Any]
+    company_name: str | None
+    classification: Classification
+    accepted_channel: bool
+    gtr_reasons: list[str]
+    response: Clock
+    restoration: Clock
+    history: TicketHistory
+    transitions: Sequence[Mapping[str, Any]] = field(default_factory=list)
+    disagreements: list[str] = field(default_factory=list)
+
+    @property
+    def id(self) -> int:
+        return int(self.row["id"])
+
+    @property
+    def needs_review(self) -> list[str]:
+        return sorted({*self.response.needs_review, *self.restoration.needs_review})
+
+
+def rules_from_settings(settings: Settings) -> dict[str, list[Rule]]:
+    rules: dict[str, list[Rule]] = {}
+    for dimension in ("severity", "gtr_object", "external_link", "non_standard_fields"):
+        rules[dimension] = [
+            Rule(
+                name=rule.name,
+                value=rule.value,
+                keywords=rule.keywords,
+                priority=rule.priority,
+                type=rule.type,
+                tags=rule.tags,
+                custom_fields=rule.custom_fields,
+                group_id=rule.group_id,
+                source=rule.source,
+            )
+            for rule in getattr(settings.classification, dimension)
+        ]
+    return rules
+
+
+def policy_from_settings(settings: Settings) -> ClockPolicy:
+    response = settings.response
+    targets = {Severity.BLOCKING: response.blocking_hours, Severity.MAJOR: response.major_hours}
+    if response.minor_internal_hours is not None:
+        targets[Severity.MINOR] = response.minor_internal_hours
+    return ClockPolicy(
+        response_seconds={severity: round(hours * 3600) for severity, hours in targets.items()},
+        restoration_seconds=round(settings.restoration.target_hours * 3600),
+        pause_statuses=frozenset(settings.pause.statuses),
+        restored_statuses=frozenset(settings.restoration.restored_statuses),
+        reopen=settings.restoration.reopen,
+        severity_change=settings.sla.severity_change,
+        ends_on_customer_reply=settings.pause.ends_on_customer_reply,
+        enforce_from=settings.sla.enforce_from,
+    )
+
+
+def settings_fingerprint(settings: Settings) -> str:
+    """A short digest of every setting that can change a verdict (secrets left out)."""
+    data = settings.model_dump(mode="json", exclude={"freshdesk", "smtp", "database"})
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def evaluate_tickets(
+    engine: Engine,
+    settings: Settings,
+    calendar: BusinessCalendar,
+    *,
+    now: datetime,
+    ticket_ids: Iterable[int] | None = None,
+    with_transitions: bool = False,
+) -> list[TicketReport]:
+    """Judge the stored tickets as of ``now`` (deleted, spam and gone ones left out)."""
+    ids = None if ticket_ids is None else sorted(set(ticket_ids))
+    with engine.connect() as connection:
+        rows = _tickets(connection, ids, now)
+        found = [row["id"] for row in rows]
+        transitions = _grouped(
+            connection, table_of(StatusTransition), found, now, "observed_at", ("at", "id")
+        )
+        overrides = _grouped(
+            connection, table_of(ClassificationOverride), found, now, "at", ("at", "id")
+        )
+        exclusions = _grouped(connection, table_of(ExclusionRecord), found, now, "at", ("at", "id"))
+        companies = dict(
+            connection.execute(select(table_of(Company).c.id, table_of(Company).c.name)).all()
+        )
+    judge = _Judge(settings, calendar, now=now)
+    return [
+        judge(
+            row,
+            companies.get(row["company_id"]),
+            transitions.get(row["id"], []),
+            overrides.get(row["id"], []),
+            exclusions.get(row["id"], []),
+            with_transitions=with_transitions,
+        )
+        for row in rows
+        if ids is not None or not (row["deleted"] or row["spam"] or row["gone"])
+    ]
+
+
+class _Judge:
+    """Classification and clocks for one ticket, with the settings turned into core objects once."""
+
+    def __init__(self, settings: Settings, calendar: BusinessCalendar, *, now: datetime) -> None:
+        self.settings, self.calendar, self.now = settings, calendar, now
+        self.rules, self.policy = rules_from_settings(settings), policy_from_settings(settings)
+        self.accepted = settings.sla.accepted_source_ids
+        self.tolerance = settings.crosscheck.tolerance_minutes * 60
+
+    def __call__(
+        self,
+        row: Mapping[str, Any],
+        company_name: str | None,
+        transitions: Sequence[Mapping[str, Any]],
+        overrides: Sequence[Mapping[str, Any]],
+        exclusions: Sequence[Mapping[str, Any]],
+        *,
+        with_transitions: bool,
+    ) -> TicketReport:
+        decisions = [_override(entry) for entry in overrides]
+        facts = _facts(row)
+        classification = classify(facts, self.rules, decisions)
+        by_rules = classification.severity_value
+        if classification.severity.source == "person":  # the history starts with the rules' verdict
+            by_rules = classify(facts, {"severity": self.rules["severity"]}).severity_value
+        active = _active_exclusions(exclusions)
+        accepted_channel = row["source"] in self.accepted
+        whole = any(exclusion.start is None and exclusion.end is None for exclusion in active)
+        gtr_reasons = classification.gtr_reasons(accepted_channel=accepted_channel, excluded=whole)
+        history = TicketHistory(
+            created_at=row["created_at"],
+            changes=_changes(row, transitions),
+            severities=severity_history(by_rules, row["created_at"], decisions),
+            responded_at=_responded_at(row, transitions, self.settings),
+            customer_replied_at=row["requester_responded_at"],
+            exclusions=active,
+            accepted_channel=accepted_channel,
+            gtr_eligible=not gtr_reasons,
+            gtr_reasons=gtr_reasons,
+        )
+        response = response_clock(history, self.calendar, self.policy, now=self.now)
+        restoration = restoration_clock(history, self.calendar, self.policy, now=self.now)
+        return TicketReport(
+            row=row,
+            company_name=company_name,
+            classification=classification,
+            accepted_channel=accepted_channel,
+            gtr_reasons=gtr_reasons,
+            response=response,
+            restoration=restoration,
+            history=history,
+            transitions=list(transitions) if with_transitions else [],
+            disagreements=_disagreements(row, response, restoration, self.tolerance),
+        )
+
+
+def _tickets(connection: Connection, ids: list[int] | None, now: datetime) -> list[dict[str, Any]]:
+    table = table_of(Ticket)
+    query = select(*(table.c[name] for name in TICKET_COLUMNS)).where(table.c.first_seen_at <= now)
+    if ids is not None:
+        query = query.where(table.c.id.in_(ids))
+    rows = [dict(row) for row in connection.execute(query.order_by(table.c.id)).mappings()]
+    # As of an earlier instant: undo what later polls changed, newest change first.
+    changes = table_of(TicketChange)
+    later = select(changes.c.ticket_id, changes.c.changes).where(changes.c.observed_at > now)
+    if ids is not None:
+        later = later.where(changes.c.ticket_id.in_(ids))
+    by_id = {row["id"]: row for row in rows}
+    for ticket_id, diff in reversed(connection.execute(later.order_by(changes.c.id)).all()):
+        row = by_id.get(ticket_id)
+        for key, (old, _new) in (diff or {}).items():
+            if row is not None and key in TRACKED_FIELDS and key in row:
+                row[key] = _revert(key, old)
+    return rows
+
+
+def _revert(key: str, old: Any) -> Any:
+    """A change log's old value back in column form (instants are stored there as text)."""
+    return parse_instant(old) if key in INSTANT_COLUMNS and isinstance(old, str) else old
+
+
+def _grouped(
+    connection: Connection,
+    table: Any,
+    ids: list[int],
+    now: datetime,
+    known_at: str,
+    order: tuple[str, ...],
+) -> dict[int, list[dict[str, Any]]]:
+    query = select(table).where(table.c[known_at] <= now)
+    if len(ids) < 1000:
+        query = query.where(table.c.ticket_id.in_(ids))
+    grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for row in connection.execute(
+        query.order_by(table.c.ticket_id, *(table.c[n] for n in order))
+    ).mappings():
+        grouped[row["ticket_id"]].append(dict(row))
+    return grouped
+
+
+def _facts(row: Mapping[str, Any]) -> TicketFacts:
+    return TicketFacts(
+        id=row["id"],
+        subject=row["subject"] or "",
+        description=row["description_text"] or "",
+        priority=row["priority"],
+        type=row["type"],
+        tags=tuple(row["tags"] or ()),
+        custom_fields=row["custom_fields"] or {},
+        group_id=row["group_id"],
+        source=SOURCE_NAMES.get(row["source"]),
+    )
+
+
+def _override(entry: Mapping[str, Any]) -> Override:
+    value: Any = entry["value"]
+    if entry["dimension"] in ("external_link", "non_standard_fields"):
+        value = value == "true"
+    return Override(entry["dimension"], value, entry["by"], entry["at"], entry["reason"])
+
+
+def _active_exclusions(entries: Sequence[Mapping[str, Any]]) -> list[Exclusion]:
+    active: list[Exclusion] = []
+    for entry in entries:  # in time order: a revocation lifts every exclusion before it
+        if entry["action"] == "revoke":
+            active = []
+        else:
+            active.append(Exclusion(entry["reason"], entry["starts_at"], entry["ends_at"]))
+    return active
+
+
+def _changes(
+    row: Mapping[str, Any], transitions: Sequence[Mapping[str, Any]]
+) -> list[StatusChange]:
+    changes = [StatusChange(t["at"], t["to_status"], t["kind"]) for t in transitions]
+    if not changes or changes[0].at > row["created_at"]:
+        changes.insert(0, StatusChange(row["created_at"], 2, "inferred"))
+    return changes
+
+
+def _responded_at(
+    row: Mapping[str, Any], transitions: Sequence[Mapping[str, Any]], settings: Settings
+) -> datetime | None:
+    """The response-clock stop per ``response.stop_on``: the earliest accepted event."""
+    candidates = []
+    for event in settings.response.stop_on:
+        if event == "first_public_reply":
+            candidates.append(row["first_responded_at"])
+        elif event == "first_status_change":
+            later = [
+                t["at"]
+                for t in transitions
+                if t["from_status"] is not None and t["at"] > row["created_at"]
+            ]
+            candidates.append(min(later, default=None))
+        elif event == "first_assignment" and row["responder_id"] is not None:
+            candidates.append(row["first_seen_at"])  # an upper bound: assigned by then
+    return min((at for at in candidates if at is not None), default=None)
+
+
+def _disagreements(
+    row: Mapping[str, Any], response: Clock, restoration: Clock, tolerance: int
+) -> list[str]:
+    """Freshdesk's due dates against the contract's deadlines: a mismatch is a finding."""
+    found = []
+    for label, theirs, clock in (
+        ("fr_due_by", row["fr_due_by"], response),
+        ("due_by", row["due_by"], restoration),
+    ):
+        ours = clock.deadline or clock.breached_at
+        if theirs is None or ours is None or not clock.contractual:
+            continue
+        gap = (theirs - ours).total_seconds()
+        if abs(gap) > tolerance:
+            direction = "earlier" if gap < 0 else "later"
+            hours, minutes = divmod(round(abs(gap)) // 60, 60)
+            found.append(
+                f"Freshdesk {label} {theirs:%Y-%m-%dT%H:%M:%SZ} is {hours} h {minutes:02d} min "
+                f"{direction} than the contract's {clock.name} deadline"
+            )
+    return found
