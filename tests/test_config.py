@@ -185,3 +185,22 @@ def test_a_naive_now_override_is_refused() -> None:
 
 def test_example_parses_as_toml() -> None:
     assert tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
+
+
+def test_a_bad_rule_is_named(tmp_path: Path) -> None:
+    path = write(tmp_path, '[[classification.severity]]\nname = "urgent-tag"\nvalue = "urgent"\n')
+    with pytest.raises(
+        ConfigError, match=r"severity rule 'urgent-tag': value 'urgent' is not one of blocking"
+    ):
+        load_settings(path, environ={})
+
+
+def test_a_bad_rule_condition_is_located_by_the_rules_name(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        '[[classification.severity]]\nname = "p4"\nvalue = "blocking"\npriority = ["high"]\n',
+    )
+    with pytest.raises(
+        ConfigError, match=r"classification\.severity\[p4\]\.priority\[0\] = 'high'"
+    ):
+        load_settings(path, environ={})

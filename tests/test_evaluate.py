@@ -1,0 +1,238 @@
+"""Clocks end to end: scenarios played on the simulator over several polls, then judged
+from the store exactly as the CLI does."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from sla_tracker.calendars import load_named_calendar
+from sla_tracker.config import Settings
+from sla_tracker.core.clocks import ClockState
+from sla_tracker.decisions import record_classification, record_exclusion
+from sla_tracker.evaluate import TicketReport, evaluate_tickets
+from sla_tracker.freshdesk import FreshdeskClient
+from sla_tracker.simulator.dataset import Dataset, SimCompany, SimTicket
+from sla_tracker.simulator.server import Simulator, SimulatorState
+from sla_tracker.storage import open_store
+from sla_tracker.sync import sync_once
+
+PARIS = ZoneInfo("Europe/Paris")
+HOUR = 3600
+INVOICE_BLOCKED = "Impossible de créer une facture"
+
+
+def paris(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=PARIS)
+
+
+class Scenario:
+    """A hand-built Freshdesk account: tickets and events at chosen instants, polled at will."""
+
+    def __init__(self, tmp_path: Path, **settings: Any) -> None:
+        company = SimCompany(1, "Boulangerie Martin SARL", "martin.example", 0, 0, "annual", 6000)
+        self.state = SimulatorState(
+            Dataset([company], {}), int(paris("2026-01-01 00:00").timestamp())
+        )
+        self.simulator = Simulator(self.state).__enter__()
+        self.client = FreshdeskClient(self.simulator.url, "sim-key", sleep=lambda _s: None)
+        self.engine = open_store(f"sqlite:///{tmp_path / 'scenario.db'}")
+        self.settings = Settings.model_validate(
+            {"sync": {"start_date": "2026-01-01"}, "pause": {"statuses": [3, 6]}, **settings}
+        )
+        self.calendar = load_named_calendar("fr-support", self.settings)
+
+    def at(self, text: str) -> Scenario:
+        self.state.now = int(paris(text).timestamp())
+        self.state.version += 1
+        return self
+
+    @property
+    def now(self) -> datetime:
+        return datetime.fromtimestamp(self.state.now, PARIS)
+
+    def ticket(self, ticket_id: int, subject: str = INVOICE_BLOCKED, *, source: int = 1) -> None:
+        self.state.dataset.tickets[ticket_id] = SimTicket(
+            ticket_id, 1, 99, subject, subject, 4, source, "Incident", [], {}, 5, self.state.now
+        )
+        self.state.version += 1
+
+    def event(self, ticket_id: int, kind: str, value: int = 0) -> None:
+        self.state.change(ticket_id, kind, value)
+
+    def poll(self) -> None:
+        sync_once(self.client, self.engine, self.settings, now=self.now)
+
+    def judge(self, ticket_id: int, at: str | None = None) -> TicketReport:
+        now = paris(at) if at else self.now
+        [report] = evaluate_tickets(
+            self.engine, self.settings, self.calendar, now=now, ticket_ids=[ticket_id]
+        )
+        return report
+
+    def close(self) -> None:
+        self.simulator.__exit__(None, None, None)
+
+
+@pytest.fixture
+def scenario(tmp_path: Path) -> Iterator[Scenario]:
+    built = Scenario(tmp_path)
+    yield built
+    built.close()
+
+
+def test_a_pending_period_pauses_the_gtr_clock(scenario: Scenario) -> None:
+    scenario.at("2026-11-30 09:00").ticket(1)
+    scenario.poll()
+    scenario.at("2026-11-30 10:00").event(1, "agent_reply")
+    scenario.event(1, "status", 3)
+    scenario.poll()
+    scenario.at("2026-11-30 15:00").event(1, "status", 2)
+    scenario.poll()
+    report = scenario.judge(1, "2026-11-30 16:00")
+    assert report.response.state is ClockState.MET
+    assert report.restoration.state is ClockState.RUNNING
+    assert report.restoration.elapsed_seconds == 2 * HOUR  # 09–10 and 15–16
+    assert any("paused: status 3" in why for _, why in report.restoration.not_counted)
+
+
+def test_a_customer_reply_ends_the_pause(scenario: Scenario) -> None:
+    scenario.at("2026-11-30 09:00").ticket(1)
+    scenario.poll()
+    scenario.at("2026-11-30 10:00").event(1, "status", 6)  # Waiting on Customer
+    scenario.poll()
+    scenario.at("2026-11-30 12:00").event(1, "customer_reply")
+    scenario.poll()
+    report = scenario.judge(1, "2026-11-30 13:00")
+    assert report.restoration.state is ClockState.RUNNING
+    assert report.restoration.elapsed_seconds == 2 * HOUR  # 09–10 and 12–13
+
+
+@pytest.mark.parametrize(("policy", "elapsed_hours"), [("continuous", 4), ("paused", 2)])
+def test_a_reopened_ticket_was_not_restored(
+    tmp_path: Path, policy: str, elapsed_hours: int
+) -> None:
+    scenario = Scenario(tmp_path, restoration={"reopen": policy})
+    try:
+        scenario.at("2026-11-30 09:00").ticket(1)
+        scenario.poll()
+        scenario.at("2026-11-30 10:00").event(1, "status", 4)
+        scenario.poll()
+        scenario.at("2026-11-30 12:00").event(1, "status", 2)
+        scenario.poll()
+        report = scenario.judge(1, "2026-11-30 13:00")
+        assert report.restoration.state is ClockState.RUNNING
+        assert report.restoration.elapsed_seconds == elapsed_hours * HOUR
+    finally:
+        scenario.close()
+
+
+@pytest.mark.parametrize(
+    ("policy", "state"), [("retroactive", ClockState.BREACHED), ("from_change", ClockState.RUNNING)]
+)
+def test_a_severity_upgrade_under_both_policies(
+    tmp_path: Path, policy: str, state: ClockState
+) -> None:
+    scenario = Scenario(tmp_path, sla={"severity_change": policy})
+    try:
+        scenario.at("2026-11-30 09:00").ticket(
+            1, "Tri des colonnes incorrect, contournement possible"
+        )
+        scenario.poll()
+        assert scenario.judge(1).classification.severity.value == "minor"
+        scenario.at("2026-11-30 14:00")
+        record_classification(scenario.engine, 1, {"severity": "blocking"}, by="alice",
+                              reason="all users blocked", now=scenario.now)  # fmt: skip
+        report = scenario.judge(1, "2026-11-30 14:30")
+        assert report.classification.severity.source == "person"
+        assert report.response.state is state
+    finally:
+        scenario.close()
+
+
+def test_created_at_night_and_on_a_holiday(scenario: Scenario) -> None:
+    scenario.at("2026-12-24 23:30").ticket(1)
+    scenario.at("2026-12-25 10:00").ticket(2)
+    scenario.poll()
+    for ticket_id in (1, 2):
+        report = scenario.judge(ticket_id, "2026-12-25 12:00")
+        assert report.response.elapsed_seconds == 0
+        assert report.response.deadline == paris("2026-12-28 11:00")
+
+
+def test_an_excluded_interval_is_not_counted(scenario: Scenario) -> None:
+    scenario.at("2026-11-30 09:00").ticket(1)
+    scenario.poll()
+    record_exclusion(
+        scenario.engine,
+        1,
+        reason="network_failure",
+        note="customer VPN down",
+        by="alice",
+        now=scenario.now,
+        starts_at=paris("2026-11-30 10:00"),
+        ends_at=paris("2026-11-30 12:00"),
+    )
+    report = scenario.judge(1, "2026-11-30 13:00")
+    assert report.restoration.elapsed_seconds == 2 * HOUR
+    assert report.restoration.state is ClockState.RUNNING
+
+
+def test_a_phone_ticket_carries_no_clock(scenario: Scenario) -> None:
+    scenario.at("2026-11-30 09:00").ticket(1, source=3)
+    scenario.poll()
+    report = scenario.judge(1, "2026-11-30 18:00")
+    assert not report.accepted_channel
+    assert report.response.state is ClockState.NOT_APPLICABLE
+    assert "accepted channel (C2)" in (report.response.reason or "")
+
+
+def test_a_ticket_before_enforce_from_is_not_judged(tmp_path: Path) -> None:
+    scenario = Scenario(tmp_path, sla={"enforce_from": "2026-12-01T00:00:00+01:00"})
+    try:
+        scenario.at("2026-11-30 09:00").ticket(1)
+        scenario.poll()
+        assert scenario.judge(1).response.reason == "created before sla.enforce_from"
+    finally:
+        scenario.close()
+
+
+def test_an_unseen_flip_between_polls_needs_review(scenario: Scenario) -> None:
+    scenario.at("2026-11-30 09:00").ticket(1)
+    scenario.poll()
+    scenario.at("2026-11-30 10:00").event(1, "status", 6)
+    scenario.at("2026-11-30 11:00").event(1, "status", 2)
+    scenario.at("2026-11-30 12:00")
+    scenario.poll()
+    report = scenario.judge(1)
+    assert report.needs_review and "a pause may be missing" in report.needs_review[0]
+
+
+def test_as_of_answers_with_what_was_known_then(scenario: Scenario) -> None:
+    scenario.at("2026-11-30 09:00").ticket(1)
+    scenario.poll()
+    scenario.at("2026-11-30 10:30").event(1, "agent_reply")
+    scenario.poll()
+    scenario.at("2026-12-01 10:00").event(1, "status", 4)
+    scenario.poll()
+    then = scenario.judge(1, "2026-11-30 10:00")
+    assert then.response.state is ClockState.RUNNING and then.row["status"] == 2
+    assert then.row["first_responded_at"] is None
+    now = scenario.judge(1)
+    assert now.response.state is ClockState.MET and now.restoration.state is ClockState.MET
+
+
+def test_freshdesks_own_due_dates_are_cross_checked(scenario: Scenario) -> None:
+    scenario.at("2026-11-27 16:30").ticket(1)  # Freshdesk policy: 1 h wall-clock for Urgent
+    scenario.poll()
+    report = scenario.judge(1)
+    assert report.response.deadline == paris("2026-11-30 10:30")
+    assert any(
+        finding.startswith("Freshdesk fr_due_by 2026-11-27T16:30:00Z")
+        for finding in report.disagreements
+    )
