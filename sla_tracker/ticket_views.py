@@ -183,11 +183,10 @@ def ticket_text(report: TicketReport, calendar: BusinessCalendar) -> str:
     )
     lines.append("Timeline:")
     for change in report.transitions:
-        before = "—" if change["from_status"] is None else change["from_status"]
+        before = "—" if change.from_status is None else change.from_status
         lines.append(
-            f"  {format_instant(change['at'])}  {before} → {change['to_status']}  "
-            f"[{change['kind']}: {change['evidence']}; "
-            f"seen {format_instant(change['observed_at'])}]"
+            f"  {format_instant(change.at)}  {before} → {change.to_status}  "
+            f"[{change.kind}: {change.evidence}; seen {_instant(change.observed_at)}]"
         )
     lines.append("Clocks:")
     for clock in (report.response, report.restoration):
@@ -226,9 +225,8 @@ def explanation_text(
     ]
     for change in report.transitions:
         lines.append(
-            f"  {format_instant(change['at'])} {change['from_status']}→{change['to_status']} "
-            f"{change['kind']} ({change['evidence']}), "
-            f"observed {format_instant(change['observed_at'])}"
+            f"  {format_instant(change.at)} {change.from_status}→{change.to_status} "
+            f"{change.kind} ({change.evidence}), observed {_instant(change.observed_at)}"
         )
     for clock in (report.response, report.restoration):
         lines.append(

@@ -71,7 +71,12 @@ class Scenario:
     def judge(self, ticket_id: int, at: str | None = None) -> TicketReport:
         now = paris(at) if at else self.now
         [report] = evaluate_tickets(
-            self.engine, self.settings, self.calendar, now=now, ticket_ids=[ticket_id]
+            self.engine,
+            self.settings,
+            self.calendar,
+            now=now,
+            ticket_ids=[ticket_id],
+            with_transitions=True,
         )
         return report
 
@@ -227,6 +232,22 @@ def test_as_of_answers_with_what_was_known_then(scenario: Scenario) -> None:
     assert now.response.state is ClockState.MET and now.restoration.state is ClockState.MET
 
 
+def test_the_bulk_listing_agrees_with_the_detail_view(scenario: Scenario) -> None:
+    subjects = {1: INVOICE_BLOCKED, 2: "Application inaccessible", 3: "Tri incorrect"}
+    for ticket_id, subject in subjects.items():
+        scenario.at(f"2026-11-30 {8 + ticket_id:02d}:00").ticket(ticket_id, subject)
+    scenario.poll()
+    scenario.at("2026-11-30 12:00").event(1, "status", 3)
+    scenario.poll()
+    now = paris("2026-11-30 15:00")
+    listed = evaluate_tickets(scenario.engine, scenario.settings, scenario.calendar, now=now)
+    assert [report.id for report in listed] == [1, 2, 3]
+    for report in listed:
+        detailed = scenario.judge(report.id, "2026-11-30 15:00")
+        assert (report.response, report.restoration) == (detailed.response, detailed.restoration)
+        assert report.classification == detailed.classification and report.history is None
+
+
 def test_freshdesks_own_due_dates_are_cross_checked(scenario: Scenario) -> None:
     scenario.at("2026-11-27 16:30").ticket(1)  # Freshdesk policy: 1 h wall-clock for Urgent
     scenario.poll()
@@ -236,3 +257,26 @@ def test_freshdesks_own_due_dates_are_cross_checked(scenario: Scenario) -> None:
         finding.startswith("Freshdesk fr_due_by 2026-11-27T16:30:00Z")
         for finding in report.disagreements
     )
+
+
+def test_clocks_read_the_same_from_postgresql_and_sqlite(tmp_path: Path, store_url: str) -> None:
+    """The bulk reads bypass column types, so both drivers' raw values are checked."""
+    scenario = Scenario(tmp_path)
+    try:
+        scenario.engine = open_store(store_url)
+        scenario.at("2026-11-30 09:00").ticket(1)
+        scenario.ticket(2, "Synchronisation ERP Sage en échec")
+        scenario.poll()
+        scenario.at("2026-11-30 10:00").event(1, "status", 3)
+        scenario.poll()
+        now = paris("2026-11-30 15:00")
+        listed = evaluate_tickets(scenario.engine, scenario.settings, scenario.calendar, now=now)
+        first = listed[0]
+        assert (
+            first.restoration.elapsed_seconds == HOUR
+            and first.restoration.state is ClockState.PAUSED
+        )
+        assert first.row["created_at"] == paris("2026-11-30 09:00")
+        assert listed[1].classification.external_link.value is True
+    finally:
+        scenario.close()

@@ -12,7 +12,8 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
@@ -48,7 +49,7 @@ DEFAULTS: dict[str, Any] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class TicketFacts:
     """What rules may test about a ticket."""
 
@@ -62,12 +63,46 @@ class TicketFacts:
     group_id: int | None = None
     source: str | None = None  # the source's name, e.g. "email", "phone"
 
+    # Normalised once per ticket, however many rules look at them.
+    @cached_property
+    def folded_type(self) -> str:
+        return normalise(self.type or "")
+
+    @cached_property
+    def folded_tags(self) -> frozenset[str]:
+        return frozenset(normalise(tag) for tag in self.tags)
+
+    def folded_field(self, key: str) -> Any:
+        folded: dict[str, Any] = self.__dict__.setdefault("_folded_fields", {})
+        if key not in folded:
+            folded[key] = _fold(self.custom_fields.get(key))
+        return folded[key]
+
 
 def normalise(text: str) -> str:
-    """Casefold, strip accents, straighten apostrophes and collapse spaces."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return " ".join(bare.replace("’", "'").replace("«", " ").replace("»", " ").split())
+    """Casefold, strip accents, drop other non-ASCII marks and collapse spaces.
+
+    « Accès bloqué ! » → "acces bloque !": French and English keywords match however they
+    were typed. Letters with no ASCII base (œ) are dropped on both sides alike.
+    """
+    return " ".join(_ascii_fold(text).split())
+
+
+def _ascii_fold(text: str) -> str:
+    folded = text.casefold().replace("’", "'")
+    if folded.isascii():
+        return folded
+    # é → e + combining accent; keep the ASCII part.
+    return unicodedata.normalize("NFKD", folded).encode("ascii", "ignore").decode("ascii")
+
+
+def searchable(text: str) -> str:
+    """Normalised words joined by single spaces, padded: whole-word tests become substring
+    tests (`` down `` in ``" the app is down "``), which cost one C-level scan each."""
+    return f" {' '.join(_WORD.findall(_ascii_fold(text)))} "
+
+
+_WORD = re.compile(r"\w+")
 
 
 @dataclass(frozen=True)
@@ -83,40 +118,91 @@ class Rule:
     custom_fields: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
     group_id: tuple[int, ...] = ()
     source: tuple[str, ...] = ()
-    _pattern: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
+    _words: frozenset[str] = field(init=False, repr=False, compare=False)
+    _phrases: tuple[str, ...] = field(init=False, repr=False, compare=False)
+    _folded: dict[str, frozenset[Any]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        words = "|".join(re.escape(normalise(word)) for word in self.keywords)
-        object.__setattr__(self, "_pattern", re.compile(rf"\b(?:{words})\b") if words else None)
+        # One-word keywords are looked up in the ticket's set of words; phrases are padded
+        # substrings of its searchable text. Both are whole-word tests done in C.
+        needles = [searchable(keyword) for keyword in self.keywords]
+        single = frozenset(needle.strip() for needle in needles if needle.count(" ") == 2)
+        object.__setattr__(self, "_words", single)
+        object.__setattr__(self, "_phrases", tuple(n for n in needles if n.strip() not in single))
+        folded = {
+            "type": frozenset(normalise(item) for item in self.type),
+            "tags": frozenset(normalise(item) for item in self.tags),
+        }
+        for key, wanted in self.custom_fields.items():
+            folded[f"cf:{key}"] = frozenset(_fold(item) for item in wanted)
+        object.__setattr__(self, "_folded", folded)
 
-    def matches(self, facts: TicketFacts, text: str) -> bool:
-        """``text`` is the ticket's normalised subject and description."""
-        if self._pattern is not None and not self._pattern.search(text):
-            return False
+    @property
+    def has_keywords(self) -> bool:
+        return bool(self._words or self._phrases)
+
+    def holds_for(self, facts: TicketFacts) -> bool:
+        """Every condition other than keywords (which a RuleBook tests for all rules at once)."""
         if self.priority and facts.priority not in self.priority:
             return False
-        if self.type and normalise(facts.type or "") not in {normalise(t) for t in self.type}:
+        if self.type and facts.folded_type not in self._folded["type"]:
             return False
-        if self.tags and not {normalise(t) for t in facts.tags} & {normalise(t) for t in self.tags}:
+        if self.tags and self._folded["tags"].isdisjoint(facts.folded_tags):
             return False
         if self.group_id and facts.group_id not in self.group_id:
             return False
         if self.source and facts.source not in self.source:
             return False
         return all(
-            _field_matches(facts.custom_fields.get(key), wanted)
-            for key, wanted in self.custom_fields.items()
+            facts.folded_field(key) in self._folded[f"cf:{key}"] for key in self.custom_fields
         )
 
 
-def _field_matches(value: Any, wanted: tuple[Any, ...]) -> bool:
-    if isinstance(value, str):
-        return normalise(value) in {normalise(str(item)) for item in wanted}
-    return value is not None and value in wanted
+class RuleBook:
+    """One decision's ordered rules, with their keywords indexed: a ticket's text is scanned
+    once for all of them instead of once per rule."""
+
+    def __init__(self, rules: Sequence[Rule]) -> None:
+        self.rules = tuple(rules)
+        self._by_word: dict[str, set[int]] = {}
+        # Phrases are grouped by their first word: only those whose first word the ticket
+        # contains are searched for.
+        self._phrases: dict[str, list[tuple[str, int]]] = {}
+        for index, rule in enumerate(self.rules):
+            for word in rule._words:
+                self._by_word.setdefault(word, set()).add(index)
+            for phrase in rule._phrases:
+                self._phrases.setdefault(phrase.split()[0], []).append((phrase, index))
+        self._words = frozenset(self._by_word)
+        self._first_words = frozenset(self._phrases)
+        self._always = frozenset(i for i, rule in enumerate(self.rules) if not rule.has_keywords)
+
+    def first_match(self, facts: TicketFacts, text: str, words: frozenset[str]) -> Rule | None:
+        """The first rule whose keywords (if any) and other conditions all hold."""
+        matched_words = self._words.intersection(words)
+        first_words = self._first_words.intersection(words)
+        if not (matched_words or first_words or self._always):
+            return None  # the common case for the narrow decisions (external tools…)
+        candidates = set(self._always)
+        for word in matched_words:
+            candidates |= self._by_word[word]
+        for first_word in first_words:
+            for phrase, index in self._phrases[first_word]:
+                if index not in candidates and phrase in text:
+                    candidates.add(index)
+        rules = self.rules
+        for index in sorted(candidates):
+            if rules[index].holds_for(facts):
+                return rules[index]
+        return None
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+def _fold(value: Any) -> Any:
+    """Strings compare normalised; other values (numbers, booleans) as they are."""
+    return normalise(value) if isinstance(value, str) else value
+
+
+class Decision(NamedTuple):
     """A value with its provenance: a rule's name, or a person with a time and a reason."""
 
     value: Any
@@ -126,8 +212,7 @@ class Decision:
     reason: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Override:
+class Override(NamedTuple):
     """A person's decision on one dimension, kept forever (history is append-only)."""
 
     dimension: str
@@ -137,8 +222,7 @@ class Override:
     reason: str
 
 
-@dataclass(frozen=True, slots=True)
-class Classification:
+class Classification(NamedTuple):
     severity: Decision
     gtr_object: Decision
     external_link: Decision
@@ -168,11 +252,15 @@ class Classification:
 
 def classify(
     facts: TicketFacts,
-    rules: Mapping[str, Sequence[Rule]],
+    rules: Mapping[str, RuleBook | Sequence[Rule]],
     overrides: Iterable[Override] = (),
 ) -> Classification:
-    """Each dimension: the latest person's decision, else the first matching rule, else default."""
-    text = normalise(f"{facts.subject}\n{facts.description}")
+    """Each dimension: the latest person's decision, else the first matching rule, else default.
+
+    Pass RuleBooks when classifying many tickets; plain lists are indexed on each call.
+    """
+    text = searchable(f"{facts.subject}\n{facts.description}")
+    words = frozenset(text.split())
     latest: dict[str, Override] = {}
     for override in sorted(overrides, key=lambda item: item.at):
         latest[override.dimension] = override
@@ -184,7 +272,9 @@ def classify(
                 chosen.value, "person", chosen.by, chosen.at, chosen.reason
             )
             continue
-        rule = next((r for r in rules.get(dimension, ()) if r.matches(facts, text)), None)
+        book = rules.get(dimension, ())
+        book = book if isinstance(book, RuleBook) else RuleBook(book)
+        rule = book.first_match(facts, text, words)
         decisions[dimension] = (
             Decision(rule.value, "rule", rule.name)
             if rule

@@ -9,9 +9,10 @@ from the stored history and the instant ``now`` the caller passes in.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from functools import cached_property
+from typing import TYPE_CHECKING, NamedTuple
 
 from sla_tracker.core.classification import Severity
 from sla_tracker.core.intervals import Interval, subtract
@@ -34,15 +35,13 @@ class ClockState(StrEnum):
     NOT_APPLICABLE = "not_applicable"
 
 
-@dataclass(frozen=True, slots=True)
-class StatusChange:
+class StatusChange(NamedTuple):
     at: datetime
     status: int
     kind: str = "observed"  # observed | inferred | gap (see core/timeline.py)
 
 
-@dataclass(frozen=True, slots=True)
-class Exclusion:
+class Exclusion(NamedTuple):
     """C11: an interval (no bounds: the whole ticket) the provider is not answerable for."""
 
     reason: str
@@ -79,9 +78,19 @@ class TicketHistory:
     gtr_eligible: bool = False
     gtr_reasons: Sequence[str] = ()
 
+    @cached_property
+    def status_runs(self) -> list[tuple[datetime, datetime | None, int]]:
+        """(from, until or None, status) for each stretch of one status; both clocks use it."""
+        changes = list(self.changes)
+        return [
+            (change.at, changes[index + 1].at if index + 1 < len(changes) else None, change.status)
+            for index, change in enumerate(changes)
+        ]
 
-@dataclass(frozen=True, slots=True)
-class Clock:
+
+class Clock(NamedTuple):
+    """A clock's verdict (a named tuple: thousands are built per evaluation, cheaply)."""
+
     name: str
     state: ClockState
     target_seconds: int | None = None
@@ -94,7 +103,7 @@ class Clock:
     contractual: bool = True
     reason: str | None = None  # why not applicable
     not_counted: tuple[tuple[Interval, str], ...] = ()  # pauses and exclusions, with why
-    needs_review: tuple[str, ...] = field(default=())
+    needs_review: tuple[str, ...] = ()
 
     @property
     def used_fraction(self) -> float:
@@ -220,11 +229,7 @@ def _start(history: TicketHistory, policy: ClockPolicy) -> datetime:
 
 def _status_runs(history: TicketHistory) -> list[tuple[datetime, datetime | None, int]]:
     """(from, until or None, status) for each stretch of one status."""
-    changes = list(history.changes)
-    return [
-        (change.at, changes[index + 1].at if index + 1 < len(changes) else None, change.status)
-        for index, change in enumerate(changes)
-    ]
+    return history.status_runs
 
 
 def _restored_runs(
@@ -269,15 +274,14 @@ def _not_counted(
     return sorted(((a, b), why) for (a, b), why in clipped if a < b)
 
 
-@dataclass(frozen=True, slots=True)
-class Segment:
+class Segment(NamedTuple):
     """One stretch of a clock's life, counted or not, and why."""
 
     start: datetime
     end: datetime
     business_seconds: int
     why: str
-    counted: bool = field(kw_only=True)
+    counted: bool
 
 
 def explain(clock: Clock, calendar: BusinessCalendar, *, now: datetime) -> list[Segment]:
