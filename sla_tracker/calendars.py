@@ -9,7 +9,6 @@ plain function of the year.
 from __future__ import annotations
 
 from datetime import date, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import holidays
@@ -25,12 +24,12 @@ from sla_tracker.core.calendar import (
     OpeningWindow,
     check_windows,
 )
+from sla_tracker.resources import bundled
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from pathlib import Path
 
-BUNDLED_CALENDARS = Path(__file__).parent / "_bundled" / "calendars"
-SOURCE_CALENDARS = Path(__file__).parent.parent / "calendars"
 WHIT_MONDAY_DAYS_AFTER_EASTER = 50
 # In `holidays`, France's Alsace subdivision is "6AE"; users naturally write the
 # départements' numbers (SPEC.md §2).
@@ -79,8 +78,7 @@ class CalendarFile(_Strict):
 
 def calendar_dirs(settings: Settings) -> list[Path]:
     """Folders searched for calendars, first match wins: the user's, then the bundled ones."""
-    bundled = BUNDLED_CALENDARS if BUNDLED_CALENDARS.is_dir() else SOURCE_CALENDARS
-    return [*settings.calendar.paths, bundled]
+    return [*settings.calendar.paths, bundled("calendars")]
 
 
 def available_calendars(settings: Settings) -> list[str]:

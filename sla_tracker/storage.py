@@ -13,7 +13,8 @@ import fcntl
 import json
 import time
 import zlib
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -28,6 +29,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Engine,
+    String,
     Table,
     event,
     select,
@@ -102,6 +104,19 @@ class UTCDateTime(TypeDecorator[datetime]):
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         return None if value is None else value.replace(tzinfo=UTC)
+
+
+class Money(TypeDecorator[Decimal]):
+    """Exact decimal amounts as text: SQLite has no decimal type and would round to floats."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> str | None:
+        return None if value is None else str(Decimal(value))
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> Decimal | None:
+        return None if value is None else Decimal(value)
 
 
 def _instant(*, nullable: bool = True, index: bool = False) -> Any:
@@ -270,6 +285,41 @@ class ExclusionRecord(SQLModel, table=True):
     ends_at: datetime | None = _instant()
     by: str
     at: datetime = _instant(nullable=False)
+
+
+class ContractVersion(SQLModel, table=True):
+    """C13: one version of a customer's contract terms; new versions never overwrite old ones."""
+
+    __tablename__ = "contract_version"
+
+    id: int | None = Field(default=None, primary_key=True)
+    company_id: int = _big_id(index=True, nullable=False)
+    fee: Decimal = Field(sa_column=Column(Money(), nullable=False))
+    currency: str = "EUR"
+    period: str  # monthly | annual | two_years
+    start_on: date
+    effective_on: date  # when this fee applies: the start or a renewal date
+    tacit_renewal: bool = True
+    terminated_on: date | None = None
+    recorded_at: datetime = _instant(nullable=False)
+    by: str
+
+
+class ClosedPeriod(SQLModel, table=True):
+    """An indemnity frozen by ``period close``: later changes become adjustments, not rewrites."""
+
+    __tablename__ = "closed_period"
+
+    id: int | None = Field(default=None, primary_key=True)
+    company_id: int = _big_id(index=True, nullable=False)
+    period_start: datetime = _instant(nullable=False)
+    period_end: datetime = _instant(nullable=False)
+    amount: Decimal = Field(sa_column=Column(Money(), nullable=False))
+    currency: str
+    breach_seconds: int
+    detail: dict[str, Any] | None = _json()
+    closed_at: datetime = _instant(nullable=False)
+    by: str
 
 
 def table_of(model: type[SQLModel]) -> Table:

@@ -11,6 +11,7 @@ CORE = Path(__file__).resolve().parent.parent / "sla_tracker" / "core"
 ALLOWED_MODULES = {
     "__future__",
     "bisect",
+    "calendar",  # the stdlib module: month lengths
     "collections",
     "dataclasses",
     "datetime",

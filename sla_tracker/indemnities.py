@@ -1,0 +1,443 @@
+"""Contracts, indemnities per customer and period, period close, exposure (SPEC.md §5).
+
+Store ↔ core: contracts are versioned rows (a fee change takes effect at a renewal, never
+overwriting the past); breaches come from the restoration clocks; amounts come from
+``core/indemnity.py``. A closed period keeps its frozen amount: a later change that would
+alter it is shown as an adjustment carried to the next open period.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from sla_tracker.core.clocks import ClockState
+from sla_tracker.core.indemnity import (
+    MONTHS,
+    Basis,
+    Breach,
+    Contract,
+    FeeVersion,
+    Overlap,
+    PeriodAmount,
+    indemnities,
+    period_start_on,
+)
+from sla_tracker.storage import ClosedPeriod, ContractVersion, table_of
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from pathlib import Path
+
+    from sqlalchemy import Engine
+
+    from sla_tracker.config import Settings
+    from sla_tracker.core.calendar import BusinessCalendar
+    from sla_tracker.evaluate import TicketReport
+
+CSV_COLUMNS = (
+    "company_id",
+    "fee",
+    "period",
+    "start",
+    "effective",
+    "currency",
+    "tacit_renewal",
+    "terminated",
+)
+
+
+class ContractError(Exception):
+    """Contract terms that cannot be recorded; the message says which and why."""
+
+
+@dataclass(frozen=True)
+class ContractTerms:
+    company_id: int
+    fee: Decimal
+    period: str
+    start_on: date
+    effective_on: date | None = None
+    currency: str = "EUR"
+    tacit_renewal: bool = True
+    terminated_on: date | None = None
+
+
+def record_contract(engine: Engine, terms: ContractTerms, *, by: str, now: datetime) -> None:
+    """Append a contract version after checking it against the versions already recorded."""
+    existing = load_contracts(engine).get(terms.company_id)
+    with engine.begin() as connection:
+        connection.execute(
+            table_of(ContractVersion).insert(), [_version_row(terms, existing, by, now)]
+        )
+
+
+def import_contracts(engine: Engine, path: Path, *, by: str, now: datetime) -> int:
+    """Import ``CSV_COLUMNS`` rows all or nothing; an error names the line and the column."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as error:
+        raise ContractError(f"{path}: cannot be read ({error.strerror})") from None
+    reader = csv.DictReader(text.splitlines())
+    missing = [
+        name
+        for name in ("company_id", "fee", "period", "start")
+        if name not in (reader.fieldnames or [])
+    ]
+    if missing:
+        raise ContractError(
+            f"{path}: missing column(s) {', '.join(missing)}; expected {', '.join(CSV_COLUMNS)}"
+        )
+    contracts = load_contracts(engine)
+    rows = []
+    for line, record in enumerate(reader, start=2):
+        try:
+            terms = _terms_from_csv(record)
+            rows.append(_version_row(terms, contracts.get(terms.company_id), by, now))
+            contracts[terms.company_id] = _as_contract(
+                [*_versions_of(contracts.get(terms.company_id)), rows[-1]]
+            )
+        except ContractError as error:
+            raise ContractError(f"{path}, line {line}: {error}; nothing was imported") from None
+    with engine.begin() as connection:
+        if rows:
+            connection.execute(table_of(ContractVersion).insert(), rows)
+    return len(rows)
+
+
+def _terms_from_csv(record: dict[str, str]) -> ContractTerms:
+    def cell(name: str) -> str:
+        return (record.get(name) or "").strip()
+
+    try:
+        company_id = int(cell("company_id"))
+    except ValueError:
+        raise ContractError(f"company_id {cell('company_id')!r} is not a number") from None
+    return ContractTerms(
+        company_id=company_id,
+        fee=parse_fee(cell("fee")),
+        period=cell("period"),
+        start_on=_date(cell("start"), "start"),
+        effective_on=_date(cell("effective"), "effective") if cell("effective") else None,
+        currency=cell("currency") or "EUR",
+        tacit_renewal=cell("tacit_renewal").lower() not in ("false", "no", "0", "non"),
+        terminated_on=_date(cell("terminated"), "terminated") if cell("terminated") else None,
+    )
+
+
+def parse_fee(text: str) -> Decimal:
+    try:
+        fee = Decimal(text.replace(",", ".").replace(" ", ""))
+    except InvalidOperation:
+        raise ContractError(f"fee {text!r} is not an amount (e.g. 6000 or 6000.00)") from None
+    if fee <= 0 or fee != fee.quantize(Decimal("0.01")):
+        raise ContractError(f"fee {text!r} must be positive, in cents at most")
+    return fee
+
+
+def _date(text: str, column: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ContractError(f"{column} {text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _version_row(
+    terms: ContractTerms, existing: Contract | None, by: str, now: datetime
+) -> dict[str, Any]:
+    if terms.period not in MONTHS:
+        raise ContractError(f"period {terms.period!r} is not one of {', '.join(MONTHS)}")
+    effective = terms.effective_on or terms.start_on
+    if existing is not None:
+        renewals = [
+            period_start_on(existing.start_on, MONTHS[existing.period] * n) for n in range(0, 100)
+        ]
+        if effective not in renewals:
+            upcoming = ", ".join(day.isoformat() for day in renewals if day >= now.date())[:60]
+            raise ContractError(
+                f"company {terms.company_id}: a fee change takes effect at a renewal of the "
+                f"contract started {existing.start_on} (e.g. {upcoming}…); give --effective"
+            )
+    elif effective != terms.start_on:
+        raise ContractError(
+            f"company {terms.company_id}: a first contract takes effect on its start date"
+        )
+    return {
+        "company_id": terms.company_id,
+        "fee": terms.fee,
+        "currency": terms.currency,
+        "period": terms.period,
+        "start_on": terms.start_on if existing is None else existing.start_on,
+        "effective_on": effective,
+        "tacit_renewal": terms.tacit_renewal,
+        "terminated_on": terms.terminated_on,
+        "recorded_at": now,
+        "by": by,
+    }
+
+
+def load_contracts(engine: Engine) -> dict[int, Contract]:
+    table = table_of(ContractVersion)
+    with engine.connect() as connection:
+        rows = [
+            dict(row) for row in connection.execute(select(table).order_by(table.c.id)).mappings()
+        ]
+    grouped: dict[int, list[dict[str, Any]]] = {}
+    for row in rows:
+        grouped.setdefault(row["company_id"], []).append(row)
+    return {company_id: _as_contract(versions) for company_id, versions in grouped.items()}
+
+
+def _versions_of(contract: Contract | None) -> list[dict[str, Any]]:
+    if contract is None:
+        return []
+    return [
+        {"company_id": contract.company_id, "fee": version.fee, "currency": contract.currency,
+         "period": contract.period, "start_on": contract.start_on,
+         "effective_on": version.effective_on, "tacit_renewal": contract.tacit_renewal,
+         "terminated_on": contract.terminated_on}
+        for version in contract.fees
+    ]  # fmt: skip
+
+
+def _as_contract(versions: list[dict[str, Any]]) -> Contract:
+    latest = versions[-1]  # terms other than the fee: the latest version speaks
+    fees: dict[date, Decimal] = {}
+    for version in versions:  # a later version for the same renewal supersedes an earlier one
+        fees[version["effective_on"]] = Decimal(version["fee"])
+    return Contract(
+        company_id=latest["company_id"],
+        period=latest["period"],
+        start_on=versions[0]["start_on"],
+        fees=tuple(FeeVersion(day, fee) for day, fee in sorted(fees.items())),
+        currency=latest["currency"],
+        tacit_renewal=latest["tacit_renewal"],
+        terminated_on=latest["terminated_on"],
+    )
+
+
+# -- amounts ----------------------------------------------------------------------------
+
+
+@dataclass
+class CustomerPeriod:
+    """One line of ``sla-tracker indemnities``: a customer and one subscription period."""
+
+    company_id: int
+    company_name: str | None
+    amount: PeriodAmount | None  # None: GTR breaches but no contract
+    status: str  # provisional | final | closed | no contract
+    frozen: Decimal | None = None  # the closed amount, when closed
+    adjustments: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def shown_amount(self) -> Decimal | None:
+        return (
+            self.frozen
+            if self.frozen is not None
+            else (self.amount.amount if self.amount else None)
+        )
+
+
+def breaches_by_company(
+    reports: Iterable[TicketReport], *, now: datetime
+) -> dict[int, list[Breach]]:
+    """C10: each breached GTR clock as an overrun from its breach to restoration (or now)."""
+    found: dict[int, list[Breach]] = {}
+    for report in reports:
+        clock = report.restoration
+        if clock.breached_at is None or clock.state not in (
+            ClockState.BREACHED,
+            ClockState.BREACHED_CLOSED,
+        ):
+            continue
+        end = clock.stopped_at or now
+        inside = tuple(
+            (max(a, clock.breached_at), min(b, end))
+            for (a, b), _why in clock.not_counted
+            if a < end and b > clock.breached_at
+        )
+        breach = Breach(report.id, clock.breached_at, end, clock.stopped_at is not None, inside)
+        found.setdefault(report.row["company_id"], []).append(breach)
+    return found
+
+
+def customer_periods(
+    engine: Engine,
+    settings: Settings,
+    calendar: BusinessCalendar,
+    reports: list[TicketReport],
+    *,
+    now: datetime,
+) -> list[CustomerPeriod]:
+    """Every customer's indemnities per subscription period, closes and adjustments applied."""
+    basis, overlap = Basis(settings.indemnity.basis), Overlap(settings.indemnity.overlap)
+    names = {report.row["company_id"]: report.company_name for report in reports}
+    contracts = load_contracts(engine)
+    closed = _closed_periods(engine)
+    lines: list[CustomerPeriod] = []
+    for company_id, breaches in sorted(
+        breaches_by_company(reports, now=now).items(), key=lambda item: item[0] or 0
+    ):
+        contract = contracts.get(company_id) if company_id is not None else None
+        if contract is None:
+            lines.append(CustomerPeriod(company_id, names.get(company_id), None, "no contract"))
+            continue
+        amounts = indemnities(contract, breaches, calendar, basis=basis, overlap=overlap)
+        lines += _with_closes(
+            company_id, names.get(company_id), amounts, closed.get(company_id, {})
+        )
+    return lines
+
+
+def _with_closes(
+    company_id: int, name: str | None, amounts: list[PeriodAmount], closed: dict[datetime, Decimal]
+) -> list[CustomerPeriod]:
+    lines = []
+    carried: list[dict[str, Any]] = []
+    for amount in amounts:
+        frozen = closed.get(amount.period.start)
+        if frozen is None:
+            status = "provisional" if amount.provisional else "final"
+            lines.append(CustomerPeriod(company_id, name, amount, status, adjustments=carried))
+            carried = []
+            continue
+        lines.append(CustomerPeriod(company_id, name, amount, "closed", frozen=frozen))
+        if amount.amount != frozen:
+            carried.append({
+                "from_period": amount.period.label,
+                "amount": f"{amount.amount - frozen:.2f}",
+                "reason": f"recomputed {amount.amount:.2f} after it was closed at {frozen:.2f}",
+            })  # fmt: skip
+    if carried and lines:  # no open period with breaches yet: carry to the last line's record
+        lines[-1].adjustments += carried
+    return lines
+
+
+def _closed_periods(engine: Engine) -> dict[int, dict[datetime, Decimal]]:
+    table = table_of(ClosedPeriod)
+    closed: dict[int, dict[datetime, Decimal]] = {}
+    with engine.connect() as connection:
+        for row in connection.execute(select(table).order_by(table.c.id)).mappings():
+            closed.setdefault(row["company_id"], {})[row["period_start"]] = row["amount"]
+    return closed
+
+
+def close_periods(
+    engine: Engine,
+    lines: list[CustomerPeriod],
+    *,
+    window: tuple[datetime, datetime],
+    by: str,
+    now: datetime,
+) -> list[CustomerPeriod]:
+    """Freeze the open periods that end inside ``window`` (and have an amount)."""
+    start, end = window
+    chosen = [
+        line for line in lines
+        if line.amount is not None and line.status != "closed"
+        and start < line.amount.period.end <= end
+    ]  # fmt: skip
+    rows = [
+        {
+            "company_id": line.company_id,
+            "period_start": line.amount.period.start,
+            "period_end": line.amount.period.end,
+            "amount": line.amount.amount,
+            "currency": line.amount.currency,
+            "breach_seconds": line.amount.breach_seconds,
+            "detail": {
+                "formula": line.amount.formula,
+                "tickets": [t.ticket_id for t in line.amount.tickets],
+            },
+            "closed_at": now,
+            "by": by,
+        }
+        for line in chosen
+        if line.amount is not None
+    ]
+    if rows:
+        with engine.begin() as connection:
+            connection.execute(table_of(ClosedPeriod).insert(), rows)
+    return chosen
+
+
+def period_window(text: str, calendar: BusinessCalendar) -> tuple[datetime, datetime]:
+    """``2026``, ``2026-Q4`` or ``2026-11`` as an interval of local time."""
+    try:
+        if len(text) == 4:
+            first, months = date(int(text), 1, 1), 12
+        elif "-Q" in text.upper():
+            year, quarter = text.upper().split("-Q")
+            first, months = date(int(year), 3 * int(quarter) - 2, 1), 3
+        else:
+            year, month = text.split("-")
+            first, months = date(int(year), int(month), 1), 1
+    except ValueError:
+        raise ContractError(f"period {text!r} is not YYYY, YYYY-Qn or YYYY-MM") from None
+    last = period_start_on(first, months)
+    zone = calendar.zone
+    return (
+        datetime(first.year, first.month, 1, tzinfo=zone),
+        datetime(last.year, last.month, 1, tzinfo=zone),
+    )
+
+
+@dataclass(frozen=True)
+class Exposure:
+    ticket_id: int
+    company_id: int | None
+    breach_at: datetime
+    already_breached: bool
+    amount: Decimal | None  # if unrestored until the horizon; None without a contract
+    currency: str | None
+
+
+def exposure(
+    engine: Engine,
+    settings: Settings,
+    calendar: BusinessCalendar,
+    reports: list[TicketReport],
+    *,
+    now: datetime,
+    until: datetime,
+) -> list[Exposure]:
+    """Money at risk: each unrestored GTR ticket as if it stayed unrestored until ``until``."""
+    basis, overlap = Basis(settings.indemnity.basis), Overlap(settings.indemnity.overlap)
+    contracts = load_contracts(engine)
+    found = []
+    for report in reports:
+        clock = report.restoration
+        if clock.state not in (ClockState.RUNNING, ClockState.PAUSED, ClockState.BREACHED):
+            continue
+        breach_at = clock.breached_at or clock.deadline
+        if breach_at is None:
+            continue
+        contract = contracts.get(report.row["company_id"])
+        amount = None
+        if contract is not None:
+            amount = Decimal("0.00")
+            if until > breach_at:
+                breach = Breach(report.id, breach_at, until, restored=False)
+                amount = sum(
+                    (
+                        a.amount
+                        for a in indemnities(
+                            contract, [breach], calendar, basis=basis, overlap=overlap
+                        )
+                    ),
+                    Decimal("0.00"),
+                )
+        found.append(Exposure(report.id, report.row["company_id"], breach_at,
+                              clock.state is ClockState.BREACHED, amount,
+                              contract.currency if contract else None))  # fmt: skip
+    return sorted(found, key=lambda item: item.breach_at)
+
+
+def default_horizon(now: datetime) -> datetime:
+    return now + timedelta(days=7)

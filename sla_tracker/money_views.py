@@ -1,0 +1,250 @@
+"""How indemnities and exposure are shown: stable JSON, CSV, terminal tables, and the
+customer statement rendered from ``templates/statement.html`` (French or English)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import TYPE_CHECKING, Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from rich.table import Table
+
+from sla_tracker.core.instants import format_instant
+from sla_tracker.resources import bundled
+
+if TYPE_CHECKING:
+    from datetime import datetime
+    from decimal import Decimal
+
+    from sla_tracker.config import Settings
+    from sla_tracker.core.calendar import BusinessCalendar
+    from sla_tracker.core.indemnity import Contract
+    from sla_tracker.indemnities import CustomerPeriod, Exposure
+
+CSV_COLUMNS = (
+    "company_id", "company_name", "period_start", "period_end", "currency", "fee", "amount",
+    "capped", "status", "breach_seconds", "tickets", "adjustments",
+)  # fmt: skip
+
+
+def _money(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value:.2f}"
+
+
+def contract_json(contract: Contract) -> dict[str, Any]:
+    return {
+        "company_id": contract.company_id,
+        "period": contract.period,
+        "start": contract.start_on.isoformat(),
+        "currency": contract.currency,
+        "tacit_renewal": contract.tacit_renewal,
+        "terminated": contract.terminated_on.isoformat() if contract.terminated_on else None,
+        "fees": [
+            {"effective": version.effective_on.isoformat(), "fee": f"{version.fee:.2f}"}
+            for version in contract.fees
+        ],
+    }
+
+
+def indemnity_json(line: CustomerPeriod) -> dict[str, Any]:
+    """One item of ``sla-tracker indemnities --json`` (SPEC §5, issue #5's stable shape)."""
+    amount = line.amount
+    return {
+        "company_id": line.company_id,
+        "company_name": line.company_name,
+        "period_start": format_instant(amount.period.start) if amount else None,
+        "period_end": format_instant(amount.period.end) if amount else None,
+        "currency": amount.currency if amount else None,
+        "fee": _money(amount.period.fee) if amount else None,
+        "amount": _money(line.shown_amount),
+        "capped": bool(amount and amount.capped),
+        "status": line.status,
+        "breach_seconds": amount.breach_seconds if amount else None,
+        "tickets": [
+            {
+                "id": share.ticket_id,
+                "breach_start": format_instant(share.breach_start),
+                "breach_end": format_instant(share.breach_end),
+                "share": f"{share.share:.4f}",
+            }
+            for share in (amount.tickets if amount else ())
+        ],
+        "adjustments": line.adjustments,
+    }
+
+
+def indemnities_csv(lines: list[CustomerPeriod]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    for line in lines:
+        data = indemnity_json(line)
+        writer.writerow(
+            [data[key] for key in CSV_COLUMNS[:-2]]
+            + [
+                " ".join(str(t["id"]) for t in data["tickets"]),
+                "; ".join(f"{a['from_period']}: {a['amount']}" for a in data["adjustments"]),
+            ]
+        )
+    return buffer.getvalue()
+
+
+def indemnities_table(lines: list[CustomerPeriod], *, title: str) -> Table:
+    table = Table(title=title)
+    for column in (
+        "company",
+        "period",
+        "fee",
+        "breach",
+        "amount",
+        "status",
+        "tickets",
+        "adjustments",
+    ):
+        table.add_column(column, justify="right" if column in ("fee", "amount") else "left")
+    for line in lines:
+        amount = line.amount
+        hours = f"{amount.breach_seconds / 3600:.1f} h" if amount else ""
+        table.add_row(
+            f"{line.company_name or ''} ({line.company_id})",
+            amount.period.label if amount else "",
+            f"{_money(amount.period.fee)} {amount.currency}" if amount else "",
+            hours,
+            (_money(line.shown_amount) or "no contract")
+            + (" (capped)" if amount and amount.capped else ""),
+            line.status,
+            " ".join(str(t.ticket_id) for t in amount.tickets) if amount else "",
+            "; ".join(f"{a['from_period']}: {a['amount']}" for a in line.adjustments),
+        )
+    return table
+
+
+def exposure_json(item: Exposure) -> dict[str, Any]:
+    return {
+        "ticket_id": item.ticket_id,
+        "company_id": item.company_id,
+        "breach_at": format_instant(item.breach_at),
+        "already_breached": item.already_breached,
+        "amount_if_unrestored": _money(item.amount),
+        "currency": item.currency,
+    }
+
+
+def exposure_table(items: list[Exposure], *, title: str) -> Table:
+    table = Table(title=title)
+    for column in ("ticket", "company", "breach", "if unrestored"):
+        table.add_column(column)
+    for item in items:
+        table.add_row(
+            str(item.ticket_id),
+            str(item.company_id),
+            ("since " if item.already_breached else "at ") + format_instant(item.breach_at),
+            f"{_money(item.amount)} {item.currency}" if item.amount is not None else "no contract",
+        )
+    return table
+
+
+WORDS = {
+    "fr": {
+        "title": "Relevé d'indemnités — Garantie de Temps de Rétablissement",
+        "customer": "Client", "period": "Période", "fee": "Abonnement HT de la période",
+        "basis": {"calendar": "temps calendaire", "business": "heures ouvrées"},
+        "basis_label": "Base de calcul", "ticket": "Ticket", "from": "Début du dépassement",
+        "to": "Rétablissement", "hours": "Dépassement", "amount": "Indemnité",
+        "total": "Total de la période", "capped": "plafonné au montant de la période (C12)",
+        "provisional": "provisoire : ticket non rétabli", "final": "définitif", "closed": "clos",
+        "formula": "Calcul", "clause": (
+            "Conditions générales, Garantie de Temps de Rétablissement : en cas de dépassement "
+            "des 72 heures ouvrées, le Client peut demander une indemnité calculée au prorata "
+            "temporis de son abonnement à partir de la 73e heure ouvrée et jusqu'au "
+            "rétablissement (C10), dans la limite des sommes versées pour la période (C12)."
+        ),
+        "none": "Aucun dépassement de la garantie sur cette période.",
+        "generated": "Établi le", "times": "Heures locales",
+    },
+    "en": {
+        "title": "Indemnity statement — Restoration Time Guarantee",
+        "customer": "Customer", "period": "Period",
+        "fee": "Subscription fee for the period (excl. tax)",
+        "basis": {"calendar": "calendar time", "business": "business hours"},
+        "basis_label": "Basis", "ticket": "Ticket", "from": "Overrun from",
+        "to": "Restored", "hours": "Overrun", "amount": "Indemnity",
+        "total": "Period total", "capped": "capped at the period's fee (C12)",
+        "provisional": "provisional: ticket not restored", "final": "final", "closed": "closed",
+        "formula": "Formula", "clause": (
+            "Terms of subscription, Restoration Time Guarantee: beyond 72 business hours the "
+            "Customer may claim an indemnity pro rata temporis of its subscription from the "
+            "73rd business hour until restoration (C10), up to the amount paid for the period "
+            "(C12)."
+        ),
+        "none": "No overrun of the guarantee in this period.",
+        "generated": "Issued on", "times": "Local times",
+    },
+}  # fmt: skip
+
+
+def template_environment() -> Environment:
+    """Autoescaped HTML and StrictUndefined: ticket subjects are untrusted, typos are errors."""
+    return Environment(
+        loader=FileSystemLoader(bundled("templates")),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render_statement(
+    lines: list[CustomerPeriod],
+    *,
+    company_id: int,
+    period_text: str,
+    language: str,
+    calendar: BusinessCalendar,
+    settings: Settings,
+    now: datetime,
+) -> str:
+    zone = calendar.zone
+
+    def local(instant: datetime) -> str:
+        return instant.astimezone(zone).strftime("%d/%m/%Y %H:%M")
+
+    periods = [
+        {
+            "label": f"{local(line.amount.period.start)} → {local(line.amount.period.end)}",
+            "fee": _money(line.amount.period.fee),
+            "currency": line.amount.currency,
+            "amount": _money(line.shown_amount),
+            "capped": line.amount.capped,
+            "status": line.status,
+            "formula": line.amount.formula,
+            "tickets": [
+                {
+                    "id": t.ticket_id,
+                    "start": local(t.breach_start),
+                    "end": local(t.breach_end),
+                    "hours": f"{t.seconds / 3600:.2f}",
+                    "share": f"{t.share:.2f}",
+                }
+                for t in line.amount.tickets
+            ],
+        }
+        for line in lines
+        if line.amount is not None
+    ]
+    return (
+        template_environment()
+        .get_template("statement.html")
+        .render(
+            words=WORDS[language],
+            language=language,
+            company_id=company_id,
+            company_name=lines[0].company_name if lines else None,
+            period_text=period_text,
+            periods=periods,
+            basis=settings.indemnity.basis,
+            timezone=calendar.timezone,
+            generated=local(now),
+        )
+    )
