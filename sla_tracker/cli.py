@@ -670,14 +670,11 @@ def period() -> None:
 
 
 @period.command("close")
-@click.argument("company_id", type=int, required=False)
-@click.argument("period_text", metavar="PERIOD")
+@click.argument("targets", nargs=-1, metavar="(COMPANY_ID|--all) PERIOD")
 @click.option("--all", "all_companies", is_flag=True, help="Every customer.")
 @click.option("--by", default=getpass.getuser, help="Who closes (default: the current user).")
 @click.pass_obj
-def period_close(
-    runtime: Runtime, company_id: int | None, period_text: str, all_companies: bool, by: str
-) -> None:
+def period_close(runtime: Runtime, targets: tuple[str, ...], all_companies: bool, by: str) -> None:
     """Freeze the indemnities of subscription periods ending within PERIOD.
 
     A later change that would alter a closed period shows as an adjustment carried to the
@@ -688,8 +685,12 @@ def period_close(
         sla-tracker period close --all 2026
         sla-tracker period close 103001000001 2026-12
     """
-    if (company_id is None) == (not all_companies):
-        raise click.UsageError("give a COMPANY_ID or --all, not both")
+    if len(targets) != (1 if all_companies else 2) or not (all_companies or targets[0].isdigit()):
+        raise click.UsageError(
+            "give a COMPANY_ID or --all, then the PERIOD (2026, 2026-Q4, 2026-11)"
+        )
+    period_text = targets[-1]
+    company_id = None if all_companies else int(targets[0])
     lines = [line for line in _customer_lines(runtime, runtime.now)
              if all_companies or line.company_id == company_id]  # fmt: skip
     window = period_window(period_text, runtime.calendar(None))

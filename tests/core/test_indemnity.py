@@ -1,0 +1,206 @@
+"""Indemnity maths per SPEC §5: worked example 4, overlap, periods, cap, rounding, properties."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sla_tracker.calendars import load_calendar_file
+from sla_tracker.core.indemnity import (
+    Basis,
+    Breach,
+    Contract,
+    FeeVersion,
+    Overlap,
+    indemnities,
+    period_start_on,
+    periods,
+    round_cents,
+)
+from tests.conftest import ROOT
+
+PARIS = ZoneInfo("Europe/Paris")
+CAL = load_calendar_file(ROOT / "calendars" / "fr-support.toml")
+ANNUAL = Contract(
+    1, "annual", date(2026, 1, 1), (FeeVersion(date(2026, 1, 1), Decimal("6000.00")),)
+)
+CALENDAR, BUSINESS, UNION, SUM = Basis.CALENDAR, Basis.BUSINESS, Overlap.UNION, Overlap.SUM
+
+
+def paris(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=PARIS)
+
+
+def breach(
+    start: str, end: str, ticket_id: int = 1, *, restored: bool = True, holes: tuple = ()
+) -> Breach:
+    return Breach(ticket_id, paris(start), paris(end), restored, holes)
+
+
+def total(
+    contract: Contract, breaches: list[Breach], basis: Basis = CALENDAR, overlap: Overlap = UNION
+) -> Decimal:
+    return sum(
+        (a.amount for a in indemnities(contract, breaches, CAL, basis=basis, overlap=overlap)),
+        Decimal(0),
+    )
+
+
+@pytest.mark.parametrize(("basis", "expected"), [(CALENDAR, "34.93"), (BUSINESS, "56.78")])
+def test_spec_example_4(basis: Basis, expected: str) -> None:
+    ex4 = breach("2026-12-14 12:00", "2026-12-16 15:00")
+    [amount] = indemnities(ANNUAL, [ex4], CAL, basis=basis, overlap=UNION)
+    assert amount.amount == Decimal(expected)
+    assert amount.breach_seconds == (183_600 if basis is CALENDAR else 75_600)
+    assert amount.period_seconds == (31_536_000 if basis is CALENDAR else 2219 * 3600)
+    assert not amount.provisional and not amount.capped
+    assert amount.formula.startswith("6000.00 × ")
+
+
+def test_overlapping_breaches_count_once_under_union_and_twice_under_sum() -> None:
+    both = [
+        breach("2026-06-01 10:00", "2026-06-02 10:00", 1),
+        breach("2026-06-01 22:00", "2026-06-02 10:00", 2),
+    ]
+    [union] = indemnities(ANNUAL, both, CAL, basis=CALENDAR, overlap=UNION)
+    [summed] = indemnities(ANNUAL, both, CAL, basis=CALENDAR, overlap=SUM)
+    assert union.breach_seconds == 86_400 and summed.breach_seconds == 86_400 + 43_200
+    assert sum(share.share for share in union.tickets) == union.exact  # shares add up
+    assert [share.seconds for share in union.tickets] == [Decimal(43_200 + 21_600), Decimal(21_600)]
+
+
+def test_a_breach_across_a_renewal_uses_each_periods_fee() -> None:
+    contract = Contract(1, "annual", date(2026, 1, 1), (
+        FeeVersion(date(2026, 1, 1), Decimal("6000.00")), FeeVersion(date(2027, 1, 1), Decimal("12000.00"))))  # fmt: skip
+    first, second = indemnities(contract, [breach("2026-12-31 12:00", "2027-01-01 12:00")], CAL,
+                                basis=CALENDAR, overlap=UNION)  # fmt: skip
+    assert (first.period.fee, first.breach_seconds, first.amount) == (
+        Decimal("6000.00"),
+        43_200,
+        Decimal("8.22"),
+    )
+    assert (second.period.fee, second.breach_seconds, second.amount) == (
+        Decimal("12000.00"),
+        43_200,
+        Decimal("16.44"),
+    )
+
+
+def test_the_total_is_capped_at_the_period_fee() -> None:
+    monthly = Contract(
+        1, "monthly", date(2026, 1, 1), (FeeVersion(date(2026, 1, 1), Decimal("500.00")),)
+    )
+    # Two tickets overrunning the whole of January, added up ("sum"): twice the month.
+    both = [
+        breach("2025-12-20 00:00", "2026-02-01 00:00", 1),
+        breach("2026-01-01 00:00", "2026-02-01 00:00", 2),
+    ]
+    [january] = indemnities(monthly, both, CAL, basis=CALENDAR, overlap=SUM)
+    assert january.exact == Decimal(1000)
+    assert january.capped and january.amount == Decimal("500.00")
+    assert "capped at the period fee 500.00 (C12)" in january.formula
+
+
+def test_monthly_periods_have_their_own_length() -> None:
+    monthly = Contract(
+        1, "monthly", date(2026, 1, 1), (FeeVersion(date(2026, 1, 1), Decimal("500.00")),)
+    )
+    [february] = indemnities(monthly, [breach("2026-02-10 00:00", "2026-02-11 00:00")], CAL,
+                             basis=CALENDAR, overlap=UNION)  # fmt: skip
+    assert february.period_seconds == 28 * 86_400
+    assert february.amount == round_cents(Decimal(500) / 28)
+
+
+def test_a_leap_year_has_366_days() -> None:
+    leap = Contract(
+        1, "annual", date(2028, 1, 1), (FeeVersion(date(2028, 1, 1), Decimal("6000.00")),)
+    )
+    [amount] = indemnities(
+        leap, [breach("2028-03-01 00:00", "2028-03-02 00:00")], CAL, basis=CALENDAR, overlap=UNION
+    )
+    assert amount.period_seconds == 366 * 86_400 and amount.amount == Decimal("16.39")
+
+
+def test_a_start_on_the_31st_falls_on_the_last_day_of_shorter_months() -> None:
+    assert [period_start_on(date(2026, 1, 31), months) for months in range(4)] == [
+        date(2026, 1, 31), date(2026, 2, 28), date(2026, 3, 31), date(2026, 4, 30)]  # fmt: skip
+
+
+def test_without_tacit_renewal_there_is_one_period_and_termination_ends_them() -> None:
+    once = Contract(1, "annual", date(2026, 1, 1), ANNUAL.fees, tacit_renewal=False)
+    assert len(periods(once, PARIS, paris("2026-01-01 00:00"), paris("2030-01-01 00:00"))) == 1
+    ended = Contract(1, "annual", date(2026, 1, 1), ANNUAL.fees, terminated_on=date(2028, 1, 1))
+    assert len(periods(ended, PARIS, paris("2026-01-01 00:00"), paris("2030-01-01 00:00"))) == 2
+
+
+def test_pauses_and_exclusions_inside_the_overrun_do_not_count() -> None:
+    hole = (paris("2026-06-01 12:00"), paris("2026-06-01 18:00"))
+    [amount] = indemnities(ANNUAL, [breach("2026-06-01 10:00", "2026-06-02 10:00", holes=(hole,))], CAL,
+                           basis=CALENDAR, overlap=UNION)  # fmt: skip
+    assert amount.breach_seconds == 86_400 - 6 * 3600
+
+
+def test_an_unrestored_ticket_makes_the_amount_provisional() -> None:
+    [amount] = indemnities(ANNUAL, [breach("2026-06-01 10:00", "2026-06-02 10:00", restored=False)], CAL,
+                           basis=CALENDAR, overlap=UNION)  # fmt: skip
+    assert amount.provisional
+
+
+instants = st.integers(0, 300 * 24 * 60).map(
+    lambda minutes: paris("2026-01-05 00:00") + timedelta(minutes=minutes)
+)
+lengths = st.integers(1, 90 * 24 * 60).map(lambda minutes: timedelta(minutes=minutes))
+spans = st.lists(st.tuples(instants, lengths), min_size=1, max_size=4)
+
+
+def _breaches(items: list[tuple[datetime, timedelta]]) -> list[Breach]:
+    return [
+        Breach(i, start, start + length, True) for i, (start, length) in enumerate(items, start=1)
+    ]
+
+
+@settings(max_examples=150, deadline=None)
+@given(instants, lengths, lengths, st.sampled_from([CALENDAR, BUSINESS]))
+def test_the_amount_grows_with_the_restoration_time(
+    start: datetime, length: timedelta, more: timedelta, basis: Basis
+) -> None:
+    shorter = total(ANNUAL, [Breach(1, start, start + length, True)], basis)
+    longer = total(ANNUAL, [Breach(1, start, start + length + more, True)], basis)
+    assert shorter <= longer
+
+
+@settings(max_examples=150, deadline=None)
+@given(spans, st.sampled_from([CALENDAR, BUSINESS]), st.sampled_from([UNION, SUM]))
+def test_never_above_the_period_fee(
+    items: list[tuple[datetime, timedelta]], basis: Basis, overlap: Overlap
+) -> None:
+    for amount in indemnities(ANNUAL, _breaches(items), CAL, basis=basis, overlap=overlap):
+        assert amount.amount <= amount.period.fee
+
+
+@settings(max_examples=150, deadline=None)
+@given(spans, st.sampled_from([CALENDAR, BUSINESS]))
+def test_union_never_exceeds_sum(items: list[tuple[datetime, timedelta]], basis: Basis) -> None:
+    assert total(ANNUAL, _breaches(items), basis, UNION) <= total(
+        ANNUAL, _breaches(items), basis, SUM
+    )
+
+
+@settings(max_examples=150, deadline=None)
+@given(instants, lengths, st.floats(0.01, 0.99), st.sampled_from([CALENDAR, BUSINESS]))
+def test_splitting_a_breach_does_not_change_the_exact_total(
+    start: datetime, length: timedelta, cut: float, basis: Basis
+) -> None:
+    end = start + length
+    middle = (start + length * cut).replace(second=0, microsecond=0)
+    if not start < middle < end:
+        return
+    whole = indemnities(ANNUAL, [Breach(1, start, end, True)], CAL, basis=basis, overlap=UNION)
+    parts = indemnities(ANNUAL, [Breach(1, start, middle, True), Breach(2, middle, end, True)], CAL,
+                        basis=basis, overlap=UNION)  # fmt: skip
+    assert sum(a.exact for a in whole) == sum(a.exact for a in parts)
