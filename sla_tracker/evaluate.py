@@ -17,15 +17,12 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import select
 
-from sla_tracker.config import SOURCE_IDS
 from sla_tracker.core.classification import (
     Classification,
     Override,
-    Rule,
-    RuleBook,
     Severity,
-    TicketFacts,
-    classify,
+    apply_overrides,
+    rule_verdict,
     severity_history,
 )
 from sla_tracker.core.clocks import (
@@ -39,6 +36,12 @@ from sla_tracker.core.clocks import (
 )
 from sla_tracker.core.instants import parse_instant
 from sla_tracker.records import INSTANT_FIELDS, STAT_FIELDS, TRACKED_FIELDS
+from sla_tracker.rules import (
+    facts_from_row,
+    rules_fingerprint,
+    rules_from_settings,
+    verdict_from_json,
+)
 from sla_tracker.storage import (
     ClassificationOverride,
     Company,
@@ -60,12 +63,11 @@ if TYPE_CHECKING:
     from sla_tracker.core.calendar import BusinessCalendar
 
 INSTANT_COLUMNS = frozenset({*INSTANT_FIELDS, *STAT_FIELDS})
-SOURCE_NAMES = {number: name for name, number in SOURCE_IDS.items()}
 TICKET_COLUMNS = (
-    "id", "subject", "description_text", "status", "priority", "source", "type", "tags",
-    "custom_fields", "group_id", "company_id", "responder_id", "created_at", "first_seen_at",
-    "first_responded_at", "requester_responded_at", "fr_due_by", "due_by", "deleted", "spam",
-    "gone",
+    "id", "subject", "rule_fingerprint", "rule_verdict", "status", "priority", "source", "type",
+    "tags", "custom_fields", "group_id", "company_id", "responder_id", "created_at",
+    "first_seen_at", "first_responded_at", "requester_responded_at", "fr_due_by", "due_by",
+    "deleted", "spam", "gone",
 )  # fmt: skip
 DETAIL_COLUMNS = ("last_seen_at",)
 LISTED_COLUMNS = ("id", "subject", "company_id", "status", "created_at", "fr_due_by", "due_by")
@@ -93,28 +95,6 @@ class TicketReport:
     @property
     def needs_review(self) -> list[str]:
         return sorted({*self.response.needs_review, *self.restoration.needs_review})
-
-
-def rules_from_settings(settings: Settings) -> dict[str, RuleBook]:
-    books = {}
-    for dimension in ("severity", "gtr_object", "external_link", "non_standard_fields"):
-        books[dimension] = RuleBook(
-            [
-                Rule(
-                    name=rule.name,
-                    value=rule.value,
-                    keywords=rule.keywords,
-                    priority=rule.priority,
-                    type=rule.type,
-                    tags=rule.tags,
-                    custom_fields=rule.custom_fields,
-                    group_id=rule.group_id,
-                    source=rule.source,
-                )
-                for rule in getattr(settings.classification, dimension)
-            ]
-        )
-    return books
 
 
 def policy_from_settings(settings: Settings) -> ClockPolicy:
@@ -206,6 +186,16 @@ class _Job:
                 self._shared = overrides, exclusions, names
             overrides, exclusions, names = self._shared
             rows = _tickets(connection, chunk, self.now, detail=self.detail, exact=self.exact)
+            fingerprint = rules_fingerprint(self.settings)
+            stale = [
+                row
+                for row in rows
+                if row["rule_fingerprint"] != fingerprint or not row["rule_verdict"]
+            ]
+            if stale:  # verdicts from another rule set: classify again, from the descriptions
+                texts = _descriptions(connection, [row["id"] for row in stale])
+                for row in stale:
+                    row["description_text"] = texts.get(row["id"])
             transitions = _transitions(connection, chunk, self.now, detail=self.detail)
         return [
             judge(
@@ -239,8 +229,13 @@ class _Judge:
     def __init__(self, settings: Settings, calendar: BusinessCalendar, *, now: datetime) -> None:
         self.settings, self.calendar, self.now = settings, calendar, now
         self.rules, self.policy = rules_from_settings(settings), policy_from_settings(settings)
+        self.fingerprint = rules_fingerprint(settings)
         self.accepted = settings.sla.accepted_source_ids
         self.tolerance = settings.crosscheck.tolerance_minutes * 60
+
+    def has_verdict(self, row: Mapping[str, Any]) -> bool:
+        """Did the sync store the rules' verdict with the rules in force now?"""
+        return bool(row["rule_verdict"]) and row["rule_fingerprint"] == self.fingerprint
 
     def __call__(
         self,
@@ -253,11 +248,12 @@ class _Judge:
         detail: bool,
     ) -> TicketReport:
         decisions = [_override(entry) for entry in overrides]
-        facts = _facts(row)
-        classification = classify(facts, self.rules, decisions)
-        by_rules = classification.severity_value
-        if classification.severity.source == "person":  # the history starts with the rules' verdict
-            by_rules = classify(facts, {"severity": self.rules["severity"]}).severity_value
+        if self.has_verdict(row):
+            verdict = verdict_from_json(row["rule_verdict"])  # stored by the sync, still valid
+        else:
+            verdict = rule_verdict(facts_from_row(row), self.rules)
+        classification = apply_overrides(verdict, decisions)
+        by_rules = verdict.severity_value  # the severity history starts with the rules' verdict
         active = _active_exclusions(exclusions)
         accepted_channel = row["source"] in self.accepted
         whole = any(exclusion.start is None and exclusion.end is None for exclusion in active)
@@ -317,6 +313,16 @@ def _tickets(
     return rows
 
 
+def _descriptions(connection: Connection, ids: list[int]) -> dict[int, str | None]:
+    table = table_of(Ticket)
+    found: dict[int, str | None] = {}
+    for start in range(0, len(ids), 500):
+        part = ids[start : start + 500]
+        query = select(table.c.id, table.c.description_text).where(table.c.id.in_(part))
+        found.update({ticket_id: text for ticket_id, text in connection.execute(query).all()})
+    return found
+
+
 def _revert(key: str, old: Any) -> Any:
     """A change log's old value back in column form (instants are stored there as text)."""
     return parse_instant(old) if key in INSTANT_COLUMNS and isinstance(old, str) else old
@@ -359,20 +365,6 @@ def _transitions(
     for ticket_id, *values in fetch_rows(connection, columns, *criteria, order_by=order):
         grouped[ticket_id].append(TransitionRow(*values))
     return grouped
-
-
-def _facts(row: Mapping[str, Any]) -> TicketFacts:
-    return TicketFacts(
-        id=row["id"],
-        subject=row["subject"] or "",
-        description=row["description_text"] or "",
-        priority=row["priority"],
-        type=row["type"],
-        tags=tuple(row["tags"] or ()),
-        custom_fields=row["custom_fields"] or {},
-        group_id=row["group_id"],
-        source=SOURCE_NAMES.get(row["source"]),
-    )
 
 
 def _override(entry: Mapping[str, Any]) -> Override:

@@ -189,6 +189,8 @@ class Ticket(SQLModel, table=True):
     gone: bool = False  # hard-deleted: 404 on view; local history kept
     first_seen_at: datetime = _instant(nullable=False)
     last_seen_at: datetime = _instant(nullable=False)
+    rule_fingerprint: str | None = None  # the rule set rule_verdict was computed with
+    rule_verdict: dict[str, Any] | None = _json()  # the rules' classification (people apart)
     raw: dict[str, Any] | None = _json()
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 
 from sla_tracker.calendars import load_named_calendar
 from sla_tracker.config import Settings
@@ -19,7 +20,7 @@ from sla_tracker.evaluate import TicketReport, evaluate_tickets
 from sla_tracker.freshdesk import FreshdeskClient
 from sla_tracker.simulator.dataset import Dataset, SimCompany, SimTicket
 from sla_tracker.simulator.server import Simulator, SimulatorState
-from sla_tracker.storage import open_store
+from sla_tracker.storage import Ticket, open_store, table_of
 from sla_tracker.sync import sync_once
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -278,5 +279,29 @@ def test_clocks_read_the_same_from_postgresql_and_sqlite(tmp_path: Path, store_u
         )
         assert first.row["created_at"] == paris("2026-11-30 09:00")
         assert listed[1].classification.external_link.value is True
+    finally:
+        scenario.close()
+
+
+def test_the_sync_stores_the_rules_verdict_and_a_rule_change_invalidates_it(tmp_path: Path) -> None:
+    scenario = Scenario(tmp_path)
+    try:
+        scenario.at("2026-11-30 09:00").ticket(1)
+        scenario.poll()
+        with scenario.engine.connect() as connection:
+            stored = connection.execute(select(table_of(Ticket).c.rule_verdict)).scalar_one()
+        assert stored["severity"] == ["blocking", "rule", "blocking-fr"]
+        assert scenario.judge(1).classification.severity.by == "blocking-fr"
+        # A new first rule: the stored verdict no longer matches the rules and is recomputed.
+        first = {"name": "invoices-are-minor", "value": "minor", "keywords": ["facture"]}
+        rules = [first, *(rule.model_dump() for rule in scenario.settings.classification.severity)]
+        scenario.settings = scenario.settings.model_validate(
+            {**scenario.settings.model_dump(), "classification": {"severity": rules}}
+        )
+        report = scenario.judge(1)
+        assert (report.classification.severity.value, report.classification.severity.by) == (
+            "minor",
+            "invoices-are-minor",
+        )
     finally:
         scenario.close()

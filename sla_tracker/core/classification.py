@@ -259,19 +259,17 @@ def classify(
 
     Pass RuleBooks when classifying many tickets; plain lists are indexed on each call.
     """
+    return apply_overrides(rule_verdict(facts, rules), overrides)
+
+
+def rule_verdict(
+    facts: TicketFacts, rules: Mapping[str, RuleBook | Sequence[Rule]]
+) -> Classification:
+    """What the rules alone decide: a pure function of the ticket's facts and the rules."""
     text = searchable(f"{facts.subject}\n{facts.description}")
     words = frozenset(text.split())
-    latest: dict[str, Override] = {}
-    for override in sorted(overrides, key=lambda item: item.at):
-        latest[override.dimension] = override
     decisions = {}
     for dimension in DIMENSIONS:
-        if dimension in latest:
-            chosen = latest[dimension]
-            decisions[dimension] = Decision(
-                chosen.value, "person", chosen.by, chosen.at, chosen.reason
-            )
-            continue
         book = rules.get(dimension, ())
         book = book if isinstance(book, RuleBook) else RuleBook(book)
         rule = book.first_match(facts, text, words)
@@ -281,6 +279,21 @@ def classify(
             else Decision(DEFAULTS[dimension], "default")
         )
     return Classification(**decisions)
+
+
+def apply_overrides(verdict: Classification, overrides: Iterable[Override]) -> Classification:
+    """A person's latest decision on a dimension replaces the rules' (SPEC §3)."""
+    latest: dict[str, Override] = {}
+    for override in sorted(overrides, key=lambda item: item.at):
+        latest[override.dimension] = override
+    if not latest:
+        return verdict
+    return verdict._replace(
+        **{
+            dimension: Decision(chosen.value, "person", chosen.by, chosen.at, chosen.reason)
+            for dimension, chosen in latest.items()
+        }
+    )
 
 
 def severity_history(

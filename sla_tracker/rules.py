@@ -1,0 +1,100 @@
+"""Classification rules from settings, and the rules' verdict kept beside each ticket.
+
+The rules' verdict on a ticket is a pure function of its facts and the rule set, so the sync
+stores it with a fingerprint of the rules that produced it; the clock engine reuses it while
+the fingerprint matches and recomputes it otherwise (after a rule change). People's
+decisions are never cached: they are applied on top at every evaluation.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import TYPE_CHECKING, Any
+
+from sla_tracker.config import SOURCE_IDS
+from sla_tracker.core.classification import (
+    DIMENSIONS,
+    Classification,
+    Decision,
+    GtrObject,
+    Rule,
+    RuleBook,
+    Severity,
+    TicketFacts,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from sla_tracker.config import Settings
+
+SOURCE_NAMES = {number: name for name, number in SOURCE_IDS.items()}
+VALUE_TYPES: dict[str, Any] = {
+    "severity": Severity,
+    "gtr_object": GtrObject,
+    "external_link": bool,
+    "non_standard_fields": bool,
+}
+
+
+def rules_from_settings(settings: Settings) -> dict[str, RuleBook]:
+    return {
+        dimension: RuleBook(
+            [
+                Rule(
+                    name=rule.name,
+                    value=rule.value,
+                    keywords=rule.keywords,
+                    priority=rule.priority,
+                    type=rule.type,
+                    tags=rule.tags,
+                    custom_fields=rule.custom_fields,
+                    group_id=rule.group_id,
+                    source=rule.source,
+                )
+                for rule in getattr(settings.classification, dimension)
+            ]
+        )
+        for dimension in DIMENSIONS
+    }
+
+
+def rules_fingerprint(settings: Settings) -> str:
+    """Changes whenever a rule (or its order) changes, so a stale verdict is never reused."""
+    data = settings.classification.model_dump(mode="json")
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def facts_from_row(row: Mapping[str, Any]) -> TicketFacts:
+    return TicketFacts(
+        id=row["id"],
+        subject=row["subject"] or "",
+        description=row.get("description_text") or "",
+        priority=row["priority"],
+        type=row["type"],
+        tags=tuple(row["tags"] or ()),
+        custom_fields=row["custom_fields"] or {},
+        group_id=row["group_id"],
+        source=SOURCE_NAMES.get(row["source"]),
+    )
+
+
+def verdict_to_json(verdict: Classification) -> dict[str, list[Any]]:
+    return {
+        dimension: [_plain(decision.value), decision.source, decision.by]
+        for dimension, decision in zip(DIMENSIONS, verdict, strict=True)
+    }
+
+
+def verdict_from_json(data: Mapping[str, list[Any]]) -> Classification:
+    return Classification(
+        **{
+            dimension: Decision(VALUE_TYPES[dimension](value), source, by)
+            for dimension, (value, source, by) in data.items()
+        }
+    )
+
+
+def _plain(value: Any) -> Any:
+    return value if isinstance(value, bool) else str(value)
