@@ -78,6 +78,8 @@ from sla_tracker.ticket_views import (
 from sla_tracker.views import calendar_ics, month_table, render, sync_progress
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from sqlalchemy import Engine
 
 
@@ -366,19 +368,29 @@ def tickets_command(
         and (not needs_review or report.needs_review)
     ]
     chosen.sort(key=urgency)
-    if as_json:
-        click.echo(
-            json.dumps([ticket_json(report) for report in chosen], ensure_ascii=False, indent=2)
-        )
-    elif as_csv:
-        click.echo(tickets_csv(chosen), nl=False)
-    else:
+    if not _emitted(chosen, ticket_json, tickets_csv, as_json=as_json, as_csv=as_csv):
         render(
             tickets_table(
                 chosen,
                 title=f"{len(chosen)} ticket(s) as of {format_instant(_as_of(runtime, as_of))}",
             )
         )
+
+
+def _emitted(
+    items: list[Any],
+    to_json: Callable[[Any], dict[str, Any]],
+    to_csv: Callable[[list[Any]], str],
+    *,
+    as_json: bool,
+    as_csv: bool,
+) -> bool:
+    """Print ``--json`` or ``--csv`` output when asked; False leaves the table to the caller."""
+    if as_json:
+        click.echo(json.dumps([to_json(item) for item in items], ensure_ascii=False, indent=2))
+    elif as_csv:
+        click.echo(to_csv(items), nl=False)
+    return as_json or as_csv
 
 
 def is_at_risk(report: TicketReport, threshold: float) -> bool:
@@ -631,13 +643,7 @@ def indemnities_command(
         and (window is None or line.amount is None
              or (line.amount.period.start < window[1] and line.amount.period.end > window[0]))
     ]  # fmt: skip
-    if as_json:
-        click.echo(
-            json.dumps([indemnity_json(line) for line in chosen], ensure_ascii=False, indent=2)
-        )
-    elif as_csv:
-        click.echo(indemnities_csv(chosen), nl=False)
-    else:
+    if not _emitted(chosen, indemnity_json, indemnities_csv, as_json=as_json, as_csv=as_csv):
         render(indemnities_table(chosen, title=f"Indemnities as of {format_instant(now)}"))
 
 

@@ -3,8 +3,6 @@ customer statement rendered from ``templates/statement.html`` (French or English
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -12,6 +10,7 @@ from rich.table import Table
 
 from sla_tracker.core.instants import format_instant
 from sla_tracker.resources import bundled
+from sla_tracker.views import csv_text
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -75,19 +74,13 @@ def indemnity_json(line: CustomerPeriod) -> dict[str, Any]:
 
 
 def indemnities_csv(lines: list[CustomerPeriod]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
-    for line in lines:
-        data = indemnity_json(line)
-        writer.writerow(
-            [data[key] for key in CSV_COLUMNS[:-2]]
-            + [
-                " ".join(str(t["id"]) for t in data["tickets"]),
-                "; ".join(f"{a['from_period']}: {a['amount']}" for a in data["adjustments"]),
-            ]
-        )
-    return buffer.getvalue()
+    return csv_text(CSV_COLUMNS, (_csv_row(indemnity_json(line)) for line in lines))
+
+
+def _csv_row(data: dict[str, Any]) -> list[Any]:
+    tickets = " ".join(str(ticket["id"]) for ticket in data["tickets"])
+    adjustments = "; ".join(f"{a['from_period']}: {a['amount']}" for a in data["adjustments"])
+    return [*(data[key] for key in CSV_COLUMNS[:-2]), tickets, adjustments]
 
 
 def indemnities_table(lines: list[CustomerPeriod], *, title: str) -> Table:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +10,7 @@ from rich.text import Text
 
 from sla_tracker.core.clocks import Clock, ClockState, explain
 from sla_tracker.core.instants import format_instant
+from sla_tracker.views import csv_text
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -82,24 +81,15 @@ def ticket_json(report: TicketReport) -> dict[str, Any]:
 
 
 def tickets_csv(reports: Iterable[TicketReport]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
-    for report in reports:
-        data = ticket_json(report)
-        row = [data["id"], data["subject"], data["company_id"], data["severity"],
-               data["severity_source"], data["gtr_object"], data["gtr_eligible"]]  # fmt: skip
-        for name in ("response", "restoration"):
-            clock = data["clocks"][name]
-            row += [
-                clock["state"],
-                clock["remaining_seconds"],
-                clock["deadline"],
-                clock["breached_at"],
-            ]
-        row.append(" | ".join(data["needs_review"]))
-        writer.writerow(row)
-    return buffer.getvalue()
+    return csv_text(CSV_COLUMNS, (_csv_row(ticket_json(report)) for report in reports))
+
+
+def _csv_row(data: dict[str, Any]) -> list[Any]:
+    row = [data[key] for key in CSV_COLUMNS[:7]]
+    for name in ("response", "restoration"):
+        clock = data["clocks"][name]
+        row += [clock["state"], clock["remaining_seconds"], clock["deadline"], clock["breached_at"]]
+    return [*row, " | ".join(data["needs_review"])]
 
 
 def urgency(report: TicketReport) -> tuple[int, float]:

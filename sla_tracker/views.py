@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import calendar as month_calendar
 import contextlib
+import csv
+import io
 from datetime import date, datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from icalendar import Calendar, Event
 from rich.console import Console
@@ -15,7 +17,7 @@ from rich.table import Table
 from sla_tracker import __version__
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterable, Iterator, Sequence
 
     from sla_tracker.core.calendar import BusinessCalendar
 
@@ -31,6 +33,15 @@ def sync_progress() -> Iterator[Callable[[int], None]]:
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("syncing tickets…", total=None)
         yield lambda count: progress.update(task, description=f"syncing tickets… {count:,}")
+
+
+def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
+    """A CSV document: the header, then the rows (the listings' ``--csv``)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue()
 
 
 def render(renderable: Table) -> None:
