@@ -83,6 +83,20 @@ def run_worker(url: str, database: str, now: str) -> dict[str, object]:
     return dict(json.loads(output.strip().splitlines()[-1]))
 
 
+def calendar_reference_us() -> float:
+    """The calendar benchmark's `between`, timed here: this VM's speed drifts by up to 1.7x."""
+    import timeit
+    from datetime import timedelta
+
+    from sla_tracker.calendars import load_calendar_file
+
+    calendar = load_calendar_file(ROOT / "calendars" / "fr-support.toml")
+    start = datetime(2026, 3, 2, tzinfo=UTC)
+    end = start + timedelta(days=30)
+    runs = timeit.repeat(lambda: calendar.business_seconds(start, end), number=100_000, repeat=3)
+    return min(runs) * 10
+
+
 def reset_postgres_schema(schema: str) -> str:
     import sqlalchemy
 
@@ -105,6 +119,9 @@ def main() -> None:
     print(f"# sync_bench — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    )
+    print(
+        f"machine-speed reference, calendar between: {calendar_reference_us():.2f} µs/op (1.57 at best)"
     )
     print(
         "| tickets | database | seconds | tickets/s | list calls / 100 tickets | credits / 100 tickets | peak RSS (MB) |"
