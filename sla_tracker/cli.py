@@ -55,6 +55,7 @@ from sla_tracker.indemnities import (
     period_window,
     record_contract,
 )
+from sla_tracker.mailer import MailError
 from sla_tracker.money_views import (
     contract_json,
     exposure_json,
@@ -63,6 +64,13 @@ from sla_tracker.money_views import (
     indemnities_table,
     indemnity_json,
     render_statement,
+)
+from sla_tracker.reports import (
+    ReportError,
+    build_weekly_report,
+    previous_week,
+    render_weekly_report,
+    send_weekly_report,
 )
 from sla_tracker.simulator.server import Simulator, SimulatorHTTPServer, make_state
 from sla_tracker.storage import Company, StoreError, open_store, table_of, upgrade
@@ -119,7 +127,7 @@ class TrackerGroup(click.Group):
             return super().invoke(ctx)
         except (
             ConfigError, CalendarError, StoreError, FreshdeskError, SyncError, DecisionError,
-            ContractError,
+            ContractError, ReportError, MailError,
         ) as error:  # fmt: skip
             raise click.ClickException(str(error)) from None
 
@@ -746,6 +754,53 @@ def statement_command(
                             settings=runtime.settings, now=now)  # fmt: skip
     out.write_text(html, encoding="utf-8")
     click.echo(f"Wrote {out} ({len(lines)} period(s))")
+
+
+@cli.group()
+def report() -> None:
+    """Reports for support managers."""
+
+
+@report.command("weekly")
+@click.option("--week", help="ISO week, e.g. 2026-W48 (default: the last complete week).")
+@click.option("--lang", type=click.Choice(["fr", "en"]), help="Default: report.language.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the HTML here.")
+@click.option("--send", "send_mail", is_flag=True, help="E-mail it to smtp.recipients.")
+@click.option("--force", is_flag=True, help="Send even if this week was already sent.")
+@click.pass_obj
+def report_weekly(
+    runtime: Runtime,
+    week: str | None,
+    lang: str | None,
+    out: Path | None,
+    send_mail: bool,
+    force: bool,
+) -> None:
+    """The weekly SLA report: compliance, breaches, risks, indemnities, exposure, sync health.
+
+    \b
+    Example:
+        sla-tracker report weekly --week 2026-W48 --out week-48.html
+        sla-tracker report weekly --send
+    """
+    calendar_ = runtime.calendar(None)
+    week = week or previous_week(runtime.now, calendar_)
+    built = build_weekly_report(
+        runtime.engine, runtime.settings, calendar_, week=week, now=runtime.now
+    )
+    rendered = render_weekly_report(
+        built, language=lang or runtime.settings.report.language, calendar=calendar_
+    )
+    if out:
+        out.write_text(rendered.html, encoding="utf-8")
+        click.echo(f"Wrote {out}")
+    if send_mail:
+        message_id = send_weekly_report(runtime.engine, runtime.settings, rendered, week=week,
+                                        now=runtime.now, force=force)  # fmt: skip
+        recipients = ", ".join(runtime.settings.smtp.recipients)
+        click.echo(f"Sent the report of {week} to {recipients} ({message_id})")
+    if not out and not send_mail:
+        click.echo(rendered.text)
 
 
 @cli.group()

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from sla_tracker.core.calendar import BusinessCalendar
     from sla_tracker.evaluate import TicketReport
 
+BREACHED = (ClockState.BREACHED, ClockState.BREACHED_CLOSED)
 CSV_COLUMNS = (
     "company_id",
     "fee",
@@ -245,24 +246,29 @@ class CustomerPeriod:
 
 
 def breaches_by_company(
-    reports: Iterable[TicketReport], *, now: datetime
+    reports: Iterable[TicketReport],
+    *,
+    now: datetime,
+    window: tuple[datetime, datetime] | None = None,
 ) -> dict[int, list[Breach]]:
-    """C10: each breached GTR clock as an overrun from its breach to restoration (or now)."""
+    """C10: each breached GTR clock as an overrun from its breach to restoration (or now),
+    clipped to ``window`` when given (what accrued within a week, a year…)."""
     found: dict[int, list[Breach]] = {}
     for report in reports:
         clock = report.restoration
-        if clock.breached_at is None or clock.state not in (
-            ClockState.BREACHED,
-            ClockState.BREACHED_CLOSED,
-        ):
+        if clock.breached_at is None or clock.state not in BREACHED:
             continue
-        end = clock.stopped_at or now
+        start, end = clock.breached_at, clock.stopped_at or now
+        if window is not None:
+            start, end = max(start, window[0]), min(end, window[1])
+            if start >= end:
+                continue
         inside = tuple(
-            (max(a, clock.breached_at), min(b, end))
+            (max(a, start), min(b, end))
             for (a, b), _why in clock.not_counted
-            if a < end and b > clock.breached_at
+            if a < end and b > start
         )
-        breach = Breach(report.id, clock.breached_at, end, clock.stopped_at is not None, inside)
+        breach = Breach(report.id, start, end, clock.stopped_at is not None, inside)
         found.setdefault(report.row["company_id"], []).append(breach)
     return found
 
@@ -274,16 +280,17 @@ def customer_periods(
     reports: list[TicketReport],
     *,
     now: datetime,
+    window: tuple[datetime, datetime] | None = None,
 ) -> list[CustomerPeriod]:
-    """Every customer's indemnities per subscription period, closes and adjustments applied."""
+    """Every customer's indemnities per subscription period, closes and adjustments applied;
+    with ``window``, only what accrued within it (closes do not apply to such partial sums)."""
     basis, overlap = Basis(settings.indemnity.basis), Overlap(settings.indemnity.overlap)
     names = {report.row["company_id"]: report.company_name for report in reports}
     contracts = load_contracts(engine)
-    closed = _closed_periods(engine)
+    closed = _closed_periods(engine) if window is None else {}
     lines: list[CustomerPeriod] = []
-    for company_id, breaches in sorted(
-        breaches_by_company(reports, now=now).items(), key=lambda item: item[0] or 0
-    ):
+    found = breaches_by_company(reports, now=now, window=window)
+    for company_id, breaches in sorted(found.items(), key=lambda item: item[0] or 0):
         contract = contracts.get(company_id) if company_id is not None else None
         if contract is None:
             lines.append(CustomerPeriod(company_id, names.get(company_id), None, "no contract"))

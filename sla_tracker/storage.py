@@ -31,6 +31,7 @@ from sqlalchemy import (
     Engine,
     String,
     Table,
+    UniqueConstraint,
     event,
     select,
     text,
@@ -322,6 +323,37 @@ class ClosedPeriod(SQLModel, table=True):
     detail: dict[str, Any] | None = _json()
     closed_at: datetime = _instant(nullable=False)
     by: str
+
+
+class ReportRun(SQLModel, table=True):
+    """A weekly report handed to the SMTP server: a rerun does not send it twice."""
+
+    __tablename__ = "report_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    week: str = Field(index=True)  # 2026-W48
+    recipients: list[str] = _json()
+    message_id: str
+    sent_at: datetime = _instant(nullable=False)
+
+
+class AlertEvent(SQLModel, table=True):
+    """One alert: recorded before sending, claimed when sent, so no restart sends it twice."""
+
+    __tablename__ = "alert_event"
+    __table_args__ = (UniqueConstraint("ticket_id", "clock", "kind", "threshold"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = _big_id(index=True, nullable=False)
+    clock: str  # response | restoration
+    kind: str  # threshold | breach | gtr_accruing
+    threshold: int = 0  # percent for "threshold" events, 0 otherwise
+    detail: dict[str, Any] | None = _json()
+    recorded_at: datetime = _instant(nullable=False)
+    email_sent_at: datetime | None = _instant()
+    webhook_sent_at: datetime | None = _instant()
+    attempts: int = 0
+    last_error: str | None = None
 
 
 def table_of(model: type[SQLModel]) -> Table:

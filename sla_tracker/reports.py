@@ -1,0 +1,360 @@
+"""The weekly SLA report: gather (all queries here) → render (templates) → send (mailer).
+
+``build_weekly_report`` returns plain data; ``render_weekly_report`` turns it into the
+subject / text / HTML triple of ``templates/weekly-report-*``; sending and the record that
+prevents a second sending live in ``send_weekly_report``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+
+from sla_tracker.core.clocks import ClockState
+from sla_tracker.core.instants import format_instant
+from sla_tracker.evaluate import evaluate_tickets
+from sla_tracker.indemnities import customer_periods, exposure
+from sla_tracker.mailer import RenderedEmail, make_message, send
+from sla_tracker.money_views import template_environment
+from sla_tracker.storage import ReportRun, SyncRun, table_of
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from sla_tracker.config import Settings
+    from sla_tracker.core.calendar import BusinessCalendar
+    from sla_tracker.evaluate import TicketReport
+    from sla_tracker.indemnities import CustomerPeriod, Exposure
+
+SEVERITIES = ("blocking", "major", "minor", "not_anomaly", "unclassified")
+STOPPED = (ClockState.MET, ClockState.BREACHED_CLOSED)
+
+
+class ReportError(Exception):
+    """A report that cannot be built or sent as asked."""
+
+
+@dataclass(frozen=True)
+class Compliance:
+    label: str
+    met: int
+    judged: int  # the denominator: clocks met or breached
+    median_hours: float | None
+    p90_hours: float | None
+
+    @property
+    def percent(self) -> float | None:
+        return None if not self.judged else round(100 * self.met / self.judged, 1)
+
+
+@dataclass
+class WeeklyReport:
+    week: str
+    start: datetime
+    end: datetime
+    as_of: datetime
+    received: dict[str, int]
+    response: list[Compliance]
+    restoration: Compliance
+    breaches: list[dict[str, Any]]
+    at_risk: list[dict[str, Any]]
+    indemnities: list[dict[str, Any]]
+    exposure: list[Exposure]
+    disagreements: list[dict[str, Any]]
+    needs_review: list[dict[str, Any]]
+    sync: dict[str, Any]
+    currency_totals: dict[str, str] = field(default_factory=dict)
+
+
+def week_bounds(week: str, calendar: BusinessCalendar) -> tuple[datetime, datetime]:
+    """``2026-W48`` → Monday 00:00 to the next Monday 00:00, local time."""
+    try:
+        year, number = week.upper().split("-W")
+        monday = date.fromisocalendar(int(year), int(number), 1)
+    except ValueError:
+        raise ReportError(f"week {week!r} is not an ISO week such as 2026-W48") from None
+    start = datetime(monday.year, monday.month, monday.day, tzinfo=calendar.zone)
+    following = monday + timedelta(days=7)
+    return start, datetime(following.year, following.month, following.day, tzinfo=calendar.zone)
+
+
+def previous_week(now: datetime, calendar: BusinessCalendar) -> str:
+    """The last complete week: what a Monday-morning report is about."""
+    year, number, _ = (now.astimezone(calendar.zone).date() - timedelta(days=7)).isocalendar()
+    return f"{year}-W{number:02d}"
+
+
+def build_weekly_report(
+    engine: Engine, settings: Settings, calendar: BusinessCalendar, *, week: str, now: datetime
+) -> WeeklyReport:
+    start, end = week_bounds(week, calendar)
+    # Everything known now, about the week: clocks of its tickets as they stand, breaches
+    # that happened in it, money that accrued in it (and since 1 January).
+    as_of = now
+    reports = evaluate_tickets(engine, settings, calendar, now=as_of)
+    this_week = [r for r in reports if start <= r.row["created_at"] < end]
+    threshold = min(settings.alerts.thresholds, default=100) / 100
+    january = datetime(start.year, 1, 1, tzinfo=calendar.zone)
+    in_week = customer_periods(engine, settings, calendar, reports, now=as_of, window=(start, end))
+    in_year = customer_periods(
+        engine, settings, calendar, reports, now=as_of, window=(january, end)
+    )
+    return WeeklyReport(
+        week=week,
+        start=start,
+        end=end,
+        as_of=as_of,
+        received={
+            s: sum(1 for r in this_week if r.classification.severity.value == s) for s in SEVERITIES
+        },
+        response=[
+            _compliance(s, [r.response for r in this_week if r.classification.severity.value == s])
+            for s in ("blocking", "major")
+        ],
+        restoration=_compliance("GTR", [r.restoration for r in this_week]),
+        breaches=_breaches(reports, start, end),
+        at_risk=_at_risk(reports, threshold),
+        indemnities=_indemnities(in_week, in_year),
+        exposure=exposure(
+            engine, settings, calendar, reports, now=as_of, until=as_of + timedelta(days=7)
+        ),
+        disagreements=[
+            {"id": r.id, "subject": r.row["subject"], "findings": r.disagreements}
+            for r in reports
+            if r.disagreements and start <= r.row["created_at"] < end
+        ],
+        needs_review=[
+            {"id": r.id, "subject": r.row["subject"], "reasons": r.needs_review}
+            for r in reports
+            if r.needs_review
+        ],
+        sync=_sync_health(engine, start, end),
+    )
+
+
+def _compliance(label: str, clocks: list[Any]) -> Compliance:
+    judged = [c for c in clocks if c.contractual and c.state in (*STOPPED, ClockState.BREACHED)]
+    met = sum(1 for c in judged if c.state is ClockState.MET)
+    hours = sorted(c.elapsed_seconds / 3600 for c in judged if c.state in STOPPED)
+    return Compliance(label, met, len(judged), _percentile(hours, 50), _percentile(hours, 90))
+
+
+def _percentile(values: list[float], percent: int) -> float | None:
+    """Nearest-rank percentile: a value that occurred, never an interpolation."""
+    if not values:
+        return None
+    rank = max(1, -(-percent * len(values) // 100))
+    return round(values[rank - 1], 2)
+
+
+def _breaches(reports: list[TicketReport], start: datetime, end: datetime) -> list[dict[str, Any]]:
+    found = []
+    for report in reports:
+        for clock in (report.response, report.restoration):
+            if clock.contractual and clock.breached_at and start <= clock.breached_at < end:
+                found.append(
+                    {
+                        "id": report.id,
+                        "subject": report.row["subject"],
+                        "clock": clock.name,
+                        "at": clock.breached_at,
+                        "company": report.company_name,
+                    }
+                )
+    return sorted(found, key=lambda item: item["at"])
+
+
+def _at_risk(reports: list[TicketReport], threshold: float) -> list[dict[str, Any]]:
+    found = []
+    for report in reports:
+        for clock in (report.response, report.restoration):
+            running = clock.state in (ClockState.RUNNING, ClockState.PAUSED)
+            if clock.contractual and running and clock.used_fraction >= threshold:
+                found.append(
+                    {
+                        "id": report.id,
+                        "subject": report.row["subject"],
+                        "clock": clock.name,
+                        "remaining_hours": round((clock.remaining_seconds or 0) / 3600, 1),
+                        "deadline": clock.deadline,
+                    }
+                )
+    return sorted(found, key=lambda item: item["remaining_hours"])
+
+
+def _indemnities(week: list[CustomerPeriod], year: list[CustomerPeriod]) -> list[dict[str, Any]]:
+    def totals(lines: list[CustomerPeriod]) -> dict[tuple[Any, ...], Decimal]:
+        summed: dict[tuple[Any, ...], Decimal] = {}
+        for line in lines:
+            key = (line.company_id, line.company_name, line.amount.currency if line.amount else "")
+            summed[key] = summed.get(key, Decimal(0)) + (line.shown_amount or Decimal(0))
+        return summed
+
+    in_week, in_year = totals(week), totals(year)
+    statuses: dict[Any, str] = {}
+    for line in year:  # no contract, else provisional if any period is, else final
+        if statuses.get(line.company_id) not in ("no contract", "provisional"):
+            statuses[line.company_id] = line.status
+    return [
+        {
+            "company_id": company_id,
+            "company": name or company_id,
+            "currency": currency,
+            "week": f"{in_week.get((company_id, name, currency), Decimal(0)):.2f}",
+            "year_to_date": f"{amount:.2f}",
+            "status": statuses.get(company_id, ""),
+        }
+        for (company_id, name, currency), amount in sorted(in_year.items(), key=lambda i: -i[1])
+    ]
+
+
+def _sync_health(engine: Engine, start: datetime, end: datetime) -> dict[str, Any]:
+    runs = table_of(SyncRun)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(runs.c.outcome, runs.c.started_at, runs.c.errors)
+            .where(runs.c.started_at >= start, runs.c.started_at < end)
+            .order_by(runs.c.started_at)
+        ).all()
+    failed = [row for row in rows if row.outcome != "ok"]
+    return {
+        "runs": len(rows),
+        "failed": len(failed),
+        "last_at": rows[-1].started_at if rows else None,
+        "last_outcome": rows[-1].outcome if rows else None,
+        "last_error": failed[-1].errors if failed else None,
+    }
+
+
+def render_weekly_report(
+    report: WeeklyReport, *, language: str, calendar: BusinessCalendar
+) -> RenderedEmail:
+    """The subject / text / HTML triple, autoescaped, in French or English."""
+    environment = template_environment()
+    zone = calendar.zone
+    environment.filters["local"] = lambda instant: instant.astimezone(zone).strftime("%d/%m %H:%M")
+    environment.filters["utc"] = format_instant
+    context = {
+        "r": report,
+        "lang": language,
+        "w": WORDS[language],
+        "timezone": calendar.timezone,
+        "bar_max": max([1, *report.received.values()]),
+    }
+    return RenderedEmail(
+        subject=environment.get_template("weekly-report-subject.txt").render(context).strip(),
+        text=environment.get_template("weekly-report-body.txt").render(context),
+        html=environment.get_template("weekly-report-body.html").render(context),
+    )
+
+
+def send_weekly_report(
+    engine: Engine,
+    settings: Settings,
+    rendered: RenderedEmail,
+    *,
+    week: str,
+    now: datetime,
+    force: bool,
+) -> str:
+    """Send unless this week was already sent (``force`` sends again); returns the Message-ID."""
+    if not settings.smtp.recipients:
+        raise ReportError("no recipients: set smtp.recipients in the configuration")
+    runs = table_of(ReportRun)
+    with engine.begin() as connection:
+        already = connection.execute(select(runs.c.message_id).where(runs.c.week == week)).first()
+        if already and not force:
+            raise ReportError(
+                f"the report of {week} was already sent ({already[0]}); --force sends it again"
+            )
+    message = make_message(
+        rendered, sender=settings.smtp.sender, recipients=settings.smtp.recipients
+    )
+    send(message, settings.smtp)
+    with engine.begin() as connection:
+        connection.execute(
+            runs.insert(),
+            [
+                {
+                    "week": week,
+                    "recipients": list(settings.smtp.recipients),
+                    "message_id": message["Message-ID"],
+                    "sent_at": now,
+                }
+            ],
+        )
+    return str(message["Message-ID"])
+
+
+WORDS = {
+    "fr": {
+        "subject": "Rapport SLA hebdomadaire",
+        "received": "Tickets reçus par gravité",
+        "response": "Prise en compte",
+        "restoration": "Rétablissement (GTR 72 h)",
+        "compliance": "respect",
+        "of": "sur",
+        "median": "médiane",
+        "p90": "90e centile",
+        "hours": "h ouvrées",
+        "breaches": "Dépassements de la semaine",
+        "at_risk": "Tickets à risque",
+        "left": "restantes",
+        "indemnities": "Indemnités (semaine / depuis le 1er janvier)",
+        "exposure": "Exposition pour la semaine à venir",
+        "disagreements": "Écarts avec Freshdesk",
+        "review": "À vérifier",
+        "sync": "Santé de la synchronisation",
+        "runs": "passages",
+        "failed": "échecs",
+        "last": "dernier",
+        "none": "aucun",
+        "week": "Semaine",
+        "severity": {
+            "blocking": "bloquante",
+            "major": "majeure",
+            "minor": "mineure",
+            "not_anomaly": "hors anomalie",
+            "unclassified": "non classée",
+        },
+        "clock": {"response": "prise en compte", "restoration": "rétablissement"},
+        "no_contract": "sans contrat",
+    },
+    "en": {
+        "subject": "Weekly SLA report",
+        "received": "Tickets received by severity",
+        "response": "Response",
+        "restoration": "Restoration (72 h GTR)",
+        "compliance": "compliance",
+        "of": "of",
+        "median": "median",
+        "p90": "p90",
+        "hours": "business h",
+        "breaches": "Breaches this week",
+        "at_risk": "Tickets at risk",
+        "left": "left",
+        "indemnities": "Indemnities (week / year to date)",
+        "exposure": "Exposure for the coming week",
+        "disagreements": "Disagreements with Freshdesk",
+        "review": "Needs review",
+        "sync": "Sync health",
+        "runs": "runs",
+        "failed": "failed",
+        "last": "last",
+        "none": "none",
+        "week": "Week",
+        "severity": {
+            "blocking": "blocking",
+            "major": "major",
+            "minor": "minor",
+            "not_anomaly": "not an anomaly",
+            "unclassified": "unclassified",
+        },
+        "clock": {"response": "response", "restoration": "restoration"},
+        "no_contract": "no contract",
+    },
+}

@@ -1,0 +1,144 @@
+"""The weekly report: numbers against a hand-built week, and real SMTP on loopback."""
+
+from __future__ import annotations
+
+import email
+import socket
+from collections.abc import Iterator
+from email.message import Message
+from email.policy import default
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from click.testing import CliRunner
+
+from sla_tracker.cli import cli
+from sla_tracker.reports import build_weekly_report, render_weekly_report
+from tests.test_evaluate import Scenario
+
+
+class Inbox:
+    """An aiosmtpd handler keeping every message it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], Message]] = []
+
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+        content = envelope.content  # type: ignore[attr-defined]
+        self.messages.append(
+            (list(envelope.rcpt_tos), email.message_from_bytes(content, policy=default))
+        )  # type: ignore[attr-defined]
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    inbox = Inbox()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield inbox, port
+    controller.stop()
+
+
+@pytest.fixture
+def week(tmp_path: Path) -> Iterator[Scenario]:
+    """Week 2026-W48: three blocking tickets, one answered late, one GTR breach."""
+    scenario = Scenario(tmp_path)
+    scenario.at("2026-11-23 09:00").ticket(1)  # answered in 30 min, restored the same day
+    scenario.ticket(2, "Application inaccessible <script>alert(1)</script>")  # answered after 3 h
+    scenario.ticket(
+        3, "Impossible de créer un devis"
+    )  # never restored: GTR breach Thu 26 11:00? see below
+    scenario.poll()
+    scenario.at("2026-11-23 09:30").event(1, "agent_reply")
+    scenario.at("2026-11-23 12:00").event(2, "agent_reply")
+    scenario.event(3, "agent_reply")
+    scenario.at("2026-11-23 16:00").event(1, "status", 4)
+    scenario.poll()
+    scenario.at("2026-12-01 12:00")
+    scenario.poll()
+    yield scenario
+    scenario.close()
+
+
+def test_report_numbers_match_the_hand_built_week(week: Scenario) -> None:
+    report = build_weekly_report(
+        week.engine, week.settings, week.calendar, week="2026-W48", now=week.now
+    )
+    assert report.received["blocking"] == 3
+    [blocking, major] = report.response
+    # Response: 1 answered after 0.5 h, 2 and 3 after 3 h (target 2 h): 1 of 3 met.
+    assert (blocking.met, blocking.judged, blocking.percent) == (1, 3, 33.3)
+    assert (blocking.median_hours, blocking.p90_hours) == (3.0, 3.0)
+    assert major.judged == 0
+    # GTR: only 1 and 3 block a record (an invoice, a quote). 1 was restored in 7 business
+    # hours; 3 has used 56 of its 72 hours by Tue 1 Dec 12:00: running, at risk, not judged.
+    assert (report.restoration.met, report.restoration.judged) == (1, 1)
+    assert {(t["id"], t["clock"], t["remaining_hours"]) for t in report.at_risk} == {
+        (3, "restoration", 16.0)
+    }
+    assert {b["id"] for b in report.breaches if b["clock"] == "response"} == {2, 3}
+
+
+def test_report_is_mailed_as_text_and_escaped_html_once(
+    week: Scenario, smtp: tuple[Inbox, int], tmp_path: Path
+) -> None:
+    inbox, port = smtp
+    config = tmp_path / "report.toml"
+    config.write_text(
+        f'[database]\nurl = "sqlite:///{tmp_path / "scenario.db"}"\n[pause]\nstatuses = [3, 6]\n'
+        f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\n'
+        f'sender = "sla@koban.example"\nrecipients = ["support-lead@koban.example", "cto@koban.example"]\n',
+        encoding="utf-8",
+    )
+    env = {"SLA_TRACKER_NOW": "2026-12-01T12:00:00+01:00"}
+    result = CliRunner().invoke(
+        cli, ["--config", str(config), "report", "weekly", "--week", "2026-W48", "--send"], env=env
+    )
+    assert result.exit_code == 0, result.output
+    [(recipients, message)] = inbox.messages
+    assert recipients == ["support-lead@koban.example", "cto@koban.example"]
+    assert message["Subject"].startswith("Rapport SLA hebdomadaire — 2026-W48")
+    assert message.is_multipart() and [
+        part.get_content_type() for part in message.get_payload()
+    ] == ["text/plain", "text/html"]
+    html = message.get_payload()[1].get_payload(decode=True).decode()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "<script>" not in html
+    again = CliRunner().invoke(
+        cli, ["--config", str(config), "report", "weekly", "--week", "2026-W48", "--send"], env=env
+    )
+    assert again.exit_code == 1 and "already sent" in again.output and len(inbox.messages) == 1
+    forced = CliRunner().invoke(
+        cli,
+        ["--config", str(config), "report", "weekly", "--week", "2026-W48", "--send", "--force"],
+        env=env,
+    )
+    assert forced.exit_code == 0 and len(inbox.messages) == 2
+
+
+def test_an_smtp_outage_is_a_clear_error(week: Scenario, tmp_path: Path) -> None:
+    config = tmp_path / "down.toml"
+    config.write_text(
+        f'[database]\nurl = "sqlite:///{tmp_path / "scenario.db"}"\n'
+        f'[smtp]\nhost = "127.0.0.1"\nport = 1\nsecurity = "none"\nrecipients = ["a@b.example"]\n',
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(
+        cli, ["--config", str(config), "report", "weekly", "--week", "2026-W48", "--send"]
+    )
+    assert result.exit_code == 1 and result.output.startswith(
+        "Error: cannot send through SMTP server 127.0.0.1:1"
+    )
+
+
+def test_english_rendering(week: Scenario) -> None:
+    report = build_weekly_report(
+        week.engine, week.settings, week.calendar, week="2026-W48", now=week.now
+    )
+    rendered = render_weekly_report(report, language="en", calendar=week.calendar)
+    assert rendered.subject.startswith("Weekly SLA report — 2026-W48")
+    assert "Response" in rendered.text and "business h" in rendered.text
