@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import getpass
 import json
+import logging
+import os
+import signal
+import socket
 import sys
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -20,6 +24,7 @@ import click
 from sqlalchemy import select
 
 from sla_tracker import __version__
+from sla_tracker.alerts import due_events, render_alert
 from sla_tracker.calendars import available_calendars, load_named_calendar
 from sla_tracker.config import (
     ConfigError,
@@ -72,9 +77,20 @@ from sla_tracker.reports import (
     render_weekly_report,
     send_weekly_report,
 )
+from sla_tracker.scheduler import Service, build_scheduler, triggers
 from sla_tracker.simulator.server import Simulator, SimulatorHTTPServer, make_state
-from sla_tracker.storage import Company, StoreError, open_store, table_of, upgrade
-from sla_tracker.sync import SyncError, SyncReport, sync_once
+from sla_tracker.storage import (
+    Company,
+    StoreError,
+    SyncRun,
+    SyncState,
+    lock_holder,
+    open_store,
+    service_lock,
+    table_of,
+    upgrade,
+)
+from sla_tracker.sync import RECONCILE, SyncError, SyncReport, sync_once
 from sla_tracker.ticket_views import (
     explanation_text,
     ticket_json,
@@ -803,6 +819,96 @@ def report_weekly(
         click.echo(rendered.text)
 
 
+@cli.command("run")
+@click.pass_obj
+def run_command(runtime: Runtime) -> None:
+    """Run the background service: sync, alerts, reconciliation, weekly report.
+
+    Only one instance is active per database; others wait as standbys and take over when
+    it stops or dies. SIGTERM or Ctrl-C lets the running job finish, then stops.
+
+    \b
+    Example:
+        SLA_TRACKER_FRESHDESK_API_KEY=... sla-tracker --config /etc/sla-tracker.toml run
+    """
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    for chatty in ("apscheduler", "alembic"):  # our own line per job says what matters
+        logging.getLogger(chatty).setLevel(logging.WARNING)
+    log = logging.getLogger("sla_tracker.service")
+    settings = runtime.settings
+    client = FreshdeskClient.from_settings(settings.freshdesk)
+    service = Service(settings, runtime.engine, runtime.calendar(None), client, current_instant)
+    holder = f"sla-tracker pid {os.getpid()} on {socket.gethostname()}"
+    announced: list[bool] = []
+
+    def standby() -> None:
+        if not announced:
+            log.info(
+                "standby: another instance is active (%s); waiting", lock_holder(runtime.engine)
+            )
+            announced.append(True)
+
+    poll = settings.schedule.standby_poll_seconds
+    with service_lock(runtime.engine, holder=holder, poll_seconds=poll, on_standby=standby):
+        scheduler = build_scheduler(service)
+
+        def stop(signum: int, _frame: object) -> None:
+            log.info(
+                "received %s: finishing the running job, then stopping", signal.Signals(signum).name
+            )
+            scheduler.shutdown(wait=True)
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        log.info("active: %s; jobs: %s", holder, ", ".join(job.id for job in scheduler.get_jobs()))
+        scheduler.start()
+    log.info("stopped")
+
+
+@cli.command("status")
+@click.pass_obj
+def status_command(runtime: Runtime) -> None:
+    """The last sync, the next run of each job and which instance is active.
+
+    \b
+    Example:
+        sla-tracker status
+    """
+    runs = table_of(SyncRun)
+    with runtime.engine.connect() as connection:
+        last = (
+            connection.execute(select(runs).order_by(runs.c.id.desc()).limit(1)).mappings().first()
+        )
+    if last is None:
+        click.echo("Last sync: never")
+    else:
+        outcome = last["outcome"] + (f" ({last['errors']})" if last["errors"] else "")
+        click.echo(f"Last sync: {format_instant(last['started_at'])}, {last['mode']}, {outcome}")
+    states = table_of(SyncState)
+    with runtime.engine.connect() as connection:
+        reconciled = connection.execute(
+            select(states.c.last_run_at).where(states.c.pass_name == RECONCILE)
+        ).scalar()
+    settings = runtime.settings
+    last_runs: dict[str, datetime | None] = {
+        "sync": last["started_at"] if last else None,
+        "reconcile": reconciled,
+    }
+    intervals = {
+        "sync": settings.schedule.sync_minutes,
+        "reconcile": settings.sync.reconcile_minutes,
+    }
+    for name, trigger in triggers(settings).items():
+        previous = last_runs.get(name)
+        upcoming: datetime | None
+        if previous is not None:  # interval jobs: due an interval after their last run
+            upcoming = max(runtime.now, previous + timedelta(minutes=intervals[name]))
+        else:
+            upcoming = trigger.get_next_fire_time(None, runtime.now)
+        click.echo(f"Next {name}: {format_instant(upcoming) if upcoming else 'never'}")
+    click.echo(f"Active instance: {lock_holder(runtime.engine) or 'none running'}")
+
+
 @cli.group()
 def db() -> None:
     """Database schema."""
@@ -904,6 +1010,7 @@ def demo(runtime: Runtime, tickets: int, seed: int, directory: str) -> None:
         click.echo("A day later, the account has moved on: " + later.summary())
     _demo_clocks(runtime, next_day)
     _demo_money(runtime, next_day)
+    _demo_report_and_alerts(runtime, next_day, folder)
     click.echo(f"Database: {database}")
     click.echo(f"Explore: sla-tracker --config {config_path} check-config")
 
@@ -952,6 +1059,25 @@ def _demo_money(runtime: Runtime, now: datetime) -> None:
         runtime.engine, runtime.settings, runtime.calendar(None), reports, now=now, until=horizon
     )
     render(exposure_table(found, title=f"Exposure until {format_instant(horizon)}"))
+
+
+def _demo_report_and_alerts(runtime: Runtime, now: datetime, folder: Path) -> None:
+    """The weekly report and the alerts the service would send, written as files."""
+    calendar_ = runtime.calendar(None)
+    week = previous_week(now, calendar_)
+    built = build_weekly_report(runtime.engine, runtime.settings, calendar_, week=week, now=now)
+    language = runtime.settings.report.language
+    report_path = folder / "weekly-report.html"
+    report_path.write_text(
+        render_weekly_report(built, language=language, calendar=calendar_).html, encoding="utf-8"
+    )
+    events = due_events(_reports(runtime, now=now), runtime.settings.alerts.thresholds)
+    rendered = [render_alert(event, language) for event in events]
+    alerts_path = folder / "alerts.txt"
+    texts = [f"Subject: {alert.subject}\n\n{alert.text.strip()}" for alert in rendered]
+    alerts_path.write_text("\n\n".join(texts) + "\n", encoding="utf-8")
+    click.echo(f"Weekly report of {week}: {report_path}")
+    click.echo(f"Alerts the service would send now ({len(rendered)}): {alerts_path}")
 
 
 def demo_config(base_url: str, database: Path, now: datetime) -> str:

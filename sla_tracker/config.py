@@ -113,6 +113,7 @@ class PauseSettings(_Section):
 
 class AlertSettings(_Section):
     thresholds: tuple[Annotated[int, Field(gt=0, lt=100)], ...] = (50, 80)
+    webhook_url: str | None = None
 
 
 class IndemnitySettings(_Section):
@@ -167,6 +168,10 @@ class SmtpSettings(_Section):
 class ScheduleSettings(_Section):
     timezone: str = "Europe/Paris"
     sync_minutes: Annotated[int, Field(gt=0)] = 5
+    weekly_report_day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
+    weekly_report_time: Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] = "08:00"
+    misfire_grace_seconds: Annotated[int, Field(gt=0)] = 300
+    standby_poll_seconds: Annotated[float, Field(gt=0)] = 5.0
 
 
 class ReportSettings(_Section):

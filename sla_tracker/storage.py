@@ -507,6 +507,80 @@ def sync_lock(engine: Engine, *, wait_seconds: float = 10.0) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+SERVICE_LOCK_KEY = zlib.crc32(b"sla-tracker service")
+
+
+@contextlib.contextmanager
+def service_lock(
+    engine: Engine, *, holder: str, poll_seconds: float, on_standby: Callable[[], None]
+) -> Iterator[None]:
+    """Be the one active service of this database, waiting as a standby meanwhile.
+
+    PostgreSQL: a session advisory lock, released by the server the moment the holder's
+    connection dies (even on ``kill -9``), so a standby on any machine takes over within one
+    poll. SQLite: an exclusive ``flock`` on ``<database>.service.lock``, released by the
+    kernel when the holder dies. The holder's name is readable by ``lock_holder``.
+    """
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            connection.execute(
+                text("SELECT set_config('application_name', :n, false)"), {"n": holder}
+            )
+            try_lock = text("SELECT pg_try_advisory_lock(:k)")
+            while not connection.execute(try_lock, {"k": SERVICE_LOCK_KEY}).scalar():
+                on_standby()
+                time.sleep(poll_seconds)
+            connection.commit()
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": SERVICE_LOCK_KEY})
+                connection.commit()
+        return
+    database = engine.url.database
+    if not database or database == ":memory:":
+        yield
+        return
+    with Path(database + ".service.lock").open("a+") as handle:
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                on_standby()
+                time.sleep(poll_seconds)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(holder)
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def lock_holder(engine: Engine) -> str | None:
+    """Who holds the service lock now, or None."""
+    if engine.dialect.name == "postgresql":
+        query = text(
+            "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+            "WHERE l.locktype = 'advisory' AND l.granted AND l.objid = :k"
+        )
+        with engine.connect() as connection:
+            return connection.execute(query, {"k": SERVICE_LOCK_KEY % 2**32}).scalar()
+    database = engine.url.database
+    path = Path(f"{database}.service.lock")
+    if not database or not path.exists():
+        return None
+    with path.open("r") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return handle.read().strip() or "another process"
+        fcntl.flock(handle, fcntl.LOCK_UN)
+    return None
+
+
 def _wait_or_give_up(deadline: float) -> None:
     if time.monotonic() >= deadline:
         raise SyncBusyError(

@@ -260,9 +260,8 @@ def _store_tickets(run: _Run, records: list[dict[str, Any]], *, pass_name: str) 
         for row in rows:
             old = stored.get(row["id"])
             row["first_seen_at"] = old["first_seen_at"] if old else run.now
-            if old is None:
+            if old is None:  # its arrival is first_seen_at: the change log holds changes only
                 run.report.tickets_new += 1
-                changes.append(_change(run, row["id"], {"new": [None, True]}))
             elif diff := changed_fields(old, row):
                 run.report.tickets_updated += 1
                 changes.append(_change(run, row["id"], diff))

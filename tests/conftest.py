@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import email
 import os
+import socket
 import time
 import uuid
 from collections.abc import Iterator
 from datetime import date
+from email.message import Message
+from email.policy import default
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
 
 from sla_tracker.calendars import load_calendar_file
 from sla_tracker.core.calendar import BusinessCalendar, OpeningWindow
@@ -95,3 +100,35 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield f"sqlite:///{tmp_path / 'store.db'}"
     else:
         yield from _postgres_schema_url()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh PostgreSQL schema (skipped without a server, failed under CI)."""
+    yield from _postgres_schema_url()
+
+
+class Inbox:
+    """An aiosmtpd handler keeping every message it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], Message]] = []
+
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:
+        content = envelope.content  # type: ignore[attr-defined]
+        self.messages.append(
+            (list(envelope.rcpt_tos), email.message_from_bytes(content, policy=default))
+        )  # type: ignore[attr-defined]
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[Inbox, int]]:
+    inbox = Inbox()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield inbox, port
+    controller.stop()

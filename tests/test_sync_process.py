@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
 from sla_tracker.cli import cli
-from sla_tracker.simulator.server import Simulator, make_state
+from sla_tracker.simulator.server import Fault, Simulator, make_state
 from sla_tracker.storage import open_store, sync_lock
 
 NOW = "2026-11-26T12:00:00Z"
@@ -80,6 +80,9 @@ def _ticket_count(database: Path) -> int:
 def test_sigkill_at_random_points_then_rerun_gives_the_uninterrupted_database(
     simulator: Simulator, tmp_path: Path
 ) -> None:
+    # Slow each list call a little: the sync then spends seconds between commits, and the
+    # random kills land before, between and after them.
+    simulator.state.faults = [Fault("slow", path="/api/v2/tickets", times=10**6, seconds=0.04)]
     reference = sync_process(write_config(tmp_path, simulator, "reference"))
     started = time.monotonic()
     assert reference.wait(120) == 0, reference.stderr.read() if reference.stderr else ""
@@ -100,6 +103,7 @@ def test_sigkill_at_random_points_then_rerun_gives_the_uninterrupted_database(
         rerun = sync_process(config)
         assert rerun.wait(120) == 0, rerun.stderr.read() if rerun.stderr else ""
         assert snapshot(tmp_path / f"killed-{seed}.db") == expected, f"seed {seed} differs"
+    simulator.state.faults = []
     assert killed_mid_run >= 3 and partial_databases >= 1  # the kills did land mid-sync
 
 
@@ -158,3 +162,28 @@ def test_demo_runs_end_to_end(tmp_path: Path) -> None:
     assert "First sync (backfill): Synced in" in result.output
     assert "Second sync, nothing changed: 1 API call(s)" in result.output
     assert (tmp_path / "demo" / "sla-tracker.db").is_file()
+
+
+def test_sigterm_during_a_sync_lets_it_finish_and_stops_cleanly(
+    simulator: Simulator, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path, simulator, "service")
+    env = {**os.environ, "SLA_TRACKER_NOW": NOW, "SLA_TRACKER_FRESHDESK_API_KEY": "sim-key"}
+    command = [sys.executable, "-m", "sla_tracker", "--config", str(config), "run"]
+    service = subprocess.Popen(
+        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    assert service.stdout is not None
+    for line in service.stdout:  # the first sync starts at once
+        if "active:" in line:
+            break
+    time.sleep(0.5)  # mid-way through the 4,000-ticket backfill
+    service.send_signal(signal.SIGTERM)
+    output = service.stdout.read()
+    assert service.wait(60) == 0
+    assert (
+        "received SIGTERM" in output
+        and "job=sync outcome=ok" in output
+        and output.rstrip().endswith("stopped")
+    )
+    assert len(snapshot(tmp_path / "service.db")["ticket"]) == 4_000  # the sync finished, committed

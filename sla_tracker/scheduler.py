@@ -1,0 +1,152 @@
+"""The background service: APScheduler 3 wiring, one structured log line per job run.
+
+Jobs: sync every ``schedule.sync_minutes`` followed by evaluation and alerts (the sync's own
+passes refresh deleted/spam tickets, companies and ticket fields when they are due),
+reconciliation every ``sync.reconcile_minutes``, and the weekly report on a cron trigger.
+Each job reads the current instant when it starts and passes it down; a failing job logs
+one line with the reason and the next run retries.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from sla_tracker.alerts import due_events, record_events, send_pending
+from sla_tracker.evaluate import evaluate_tickets
+from sla_tracker.reports import (
+    ReportError,
+    build_weekly_report,
+    previous_week,
+    render_weekly_report,
+    send_weekly_report,
+)
+from sla_tracker.sync import sync_once
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import datetime
+
+    from apscheduler.triggers.base import BaseTrigger
+    from sqlalchemy import Engine
+
+    from sla_tracker.config import Settings
+    from sla_tracker.core.calendar import BusinessCalendar
+    from sla_tracker.freshdesk import FreshdeskClient
+
+LOG = logging.getLogger("sla_tracker.service")
+
+
+@dataclass
+class Service:
+    """What the jobs work with; ``clock`` gives the current instant (injectable in tests)."""
+
+    settings: Settings
+    engine: Engine
+    calendar: BusinessCalendar
+    client: FreshdeskClient
+    clock: Callable[[], datetime]
+
+    def sync_and_alert(self, now: datetime) -> dict[str, Any]:
+        report = sync_once(self.client, self.engine, self.settings, now=now)
+        alerts = self.alert(now)
+        counts = {"new": report.tickets_new, "updated": report.tickets_updated}
+        return {
+            **counts,
+            "transitions": report.transitions,
+            "api_calls": report.api_calls,
+            **alerts,
+        }
+
+    def alert(self, now: datetime) -> dict[str, Any]:
+        reports = evaluate_tickets(self.engine, self.settings, self.calendar, now=now)
+        recorded = record_events(
+            self.engine, due_events(reports, self.settings.alerts.thresholds), now=now
+        )
+        sent, failed = send_pending(self.engine, self.settings, now=now)
+        return {"alerts_new": recorded, "alerts_sent": sent, "alerts_failed": failed}
+
+    def reconcile(self, now: datetime) -> dict[str, Any]:
+        report = sync_once(self.client, self.engine, self.settings, now=now, reconcile=True)
+        return {
+            "gone": report.gone,
+            "updated": report.tickets_updated,
+            "api_calls": report.api_calls,
+        }
+
+    def weekly_report(self, now: datetime) -> dict[str, Any]:
+        week = previous_week(now, self.calendar)
+        built = build_weekly_report(self.engine, self.settings, self.calendar, week=week, now=now)
+        rendered = render_weekly_report(
+            built, language=self.settings.report.language, calendar=self.calendar
+        )
+        message_id = send_weekly_report(
+            self.engine, self.settings, rendered, week=week, now=now, force=False
+        )
+        return {"week": week, "message_id": message_id}
+
+    def run_job(self, name: str, job: Callable[[datetime], dict[str, Any]]) -> None:
+        """One structured line per run; an exception is logged, never raised to the scheduler."""
+        started = time.monotonic()
+        try:
+            counts = job(self.clock())
+        except ReportError as error:  # e.g. already sent: not a failure of the service
+            LOG.info(
+                "job=%s outcome=skipped duration=%.2fs reason=%s",
+                name,
+                time.monotonic() - started,
+                error,
+            )
+            return
+        except Exception as error:
+            reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+            LOG.warning(
+                "job=%s outcome=error duration=%.2fs reason=%s",
+                name,
+                time.monotonic() - started,
+                reason,
+            )
+            return
+        details = " ".join(f"{key}={value}" for key, value in counts.items())
+        LOG.info("job=%s outcome=ok duration=%.2fs %s", name, time.monotonic() - started, details)
+
+
+def triggers(settings: Settings) -> dict[str, BaseTrigger]:
+    """The jobs' triggers, in the schedule's time zone (also read by ``sla-tracker status``)."""
+    zone = settings.schedule.timezone
+    hour, minute = (int(part) for part in settings.schedule.weekly_report_time.split(":"))
+    return {
+        "sync": IntervalTrigger(minutes=settings.schedule.sync_minutes, timezone=zone),
+        "reconcile": IntervalTrigger(minutes=settings.sync.reconcile_minutes, timezone=zone),
+        "weekly_report": CronTrigger(
+            day_of_week=settings.schedule.weekly_report_day, hour=hour, minute=minute, timezone=zone
+        ),
+    }
+
+
+def build_scheduler(service: Service) -> BlockingScheduler:
+    """Three jobs, each at most one at a time, missed runs coalesced, with a grace period."""
+    settings = service.settings
+    scheduler = BlockingScheduler(timezone=settings.schedule.timezone)
+    once = {
+        "max_instances": 1,
+        "coalesce": True,
+        "misfire_grace_time": settings.schedule.misfire_grace_seconds,
+    }
+    work = {
+        "sync": service.sync_and_alert,
+        "reconcile": service.reconcile,
+        "weekly_report": service.weekly_report,
+    }
+    for name, trigger in triggers(settings).items():
+        first = {"next_run_time": service.clock()} if name == "sync" else {}
+        scheduler.add_job(
+            service.run_job, trigger, args=(name, work[name]), id=name, name=name, **once, **first
+        )
+    return scheduler

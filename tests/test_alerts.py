@@ -1,0 +1,173 @@
+"""Alerts end to end over real SMTP: each threshold once, no resend after a restart, failed
+sends retried; the webhook; the service's jobs, lock and shutdown."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import responses
+
+from sla_tracker.alerts import due_events, record_events, send_pending
+from sla_tracker.evaluate import evaluate_tickets
+from sla_tracker.scheduler import Service, build_scheduler
+from sla_tracker.storage import open_store
+from tests.conftest import Inbox
+from tests.test_evaluate import Scenario
+
+
+def with_smtp(scenario: Scenario, port: int, **alerts: Any) -> None:
+    scenario.settings = scenario.settings.model_validate(
+        {
+            **scenario.settings.model_dump(),
+            "smtp": {
+                "host": "127.0.0.1",
+                "port": port,
+                "security": "none",
+                "recipients": ["lead@koban.example"],
+            },
+            "alerts": {"thresholds": [50, 80], **alerts},
+        }
+    )
+
+
+def alert_once(scenario: Scenario) -> tuple[int, int, int]:
+    reports = evaluate_tickets(
+        scenario.engine, scenario.settings, scenario.calendar, now=scenario.now
+    )
+    new = record_events(
+        scenario.engine, due_events(reports, scenario.settings.alerts.thresholds), now=scenario.now
+    )
+    sent, failed = send_pending(scenario.engine, scenario.settings, now=scenario.now)
+    return new, sent, failed
+
+
+@pytest.fixture
+def blocked(tmp_path: Path) -> Iterator[Scenario]:
+    scenario = Scenario(tmp_path)
+    scenario.at("2026-11-30 09:00").ticket(1)  # blocking invoice: response 2 h, GTR 72 h
+    scenario.poll()
+    yield scenario
+    scenario.close()
+
+
+def test_each_threshold_once_then_the_breach(blocked: Scenario, smtp: tuple[Inbox, int]) -> None:
+    inbox, port = smtp
+    with_smtp(blocked, port)
+    blocked.at("2026-11-30 10:10")  # response at 58 %
+    assert alert_once(blocked) == (1, 1, 0)
+    assert alert_once(blocked) == (0, 0, 0)  # nothing twice
+    blocked.at("2026-11-30 10:40")  # 83 %
+    assert alert_once(blocked) == (1, 1, 0)
+    blocked.at("2026-11-30 11:05")  # breached
+    assert alert_once(blocked)[0] == 1
+    subjects = [message["Subject"] for _, message in inbox.messages]
+    assert subjects == [
+        "[SLA] #1 — prise en compte : 50 % du délai consommé",
+        "[SLA] #1 — prise en compte : 80 % du délai consommé",
+        "[SLA] #1 — prise en compte : délai dépassé",
+    ]
+
+
+def test_a_restart_never_resends(
+    blocked: Scenario, smtp: tuple[Inbox, int], tmp_path: Path
+) -> None:
+    inbox, port = smtp
+    with_smtp(blocked, port)
+    blocked.at("2026-11-30 10:10")
+    alert_once(blocked)
+    blocked.engine = open_store(
+        f"sqlite:///{tmp_path / 'scenario.db'}"
+    )  # a new process, same store
+    assert alert_once(blocked) == (0, 0, 0) and len(inbox.messages) == 1
+
+
+def test_a_failed_send_is_retried_on_the_next_run(
+    blocked: Scenario, smtp: tuple[Inbox, int]
+) -> None:
+    inbox, port = smtp
+    with_smtp(blocked, 1)  # nothing listens on port 1
+    blocked.at("2026-11-30 10:10")
+    assert alert_once(blocked) == (1, 0, 1)
+    with_smtp(blocked, port)
+    assert alert_once(blocked) == (0, 1, 0) and len(inbox.messages) == 1
+
+
+@responses.activate
+def test_the_webhook_gets_slack_compatible_json(blocked: Scenario, smtp: tuple[Inbox, int]) -> None:
+    _, port = smtp
+    responses.add_passthru("http://127.0.0.1")
+    hook = responses.post("https://hooks.example/alerts", json={"ok": True})
+    with_smtp(blocked, port, webhook_url="https://hooks.example/alerts")
+    blocked.at("2026-11-30 10:10")
+    alert_once(blocked)
+    body = json.loads(hook.calls[0].request.body)
+    assert body["text"].startswith("[SLA] #1") and body["event"]["threshold"] == 50
+
+
+def test_the_service_has_three_single_coalesced_jobs_and_survives_a_failing_one(
+    blocked: Scenario, caplog: pytest.LogCaptureFixture
+) -> None:
+    frozen = datetime(2026, 11, 30, 9, 30, tzinfo=UTC)
+    service = Service(
+        blocked.settings, blocked.engine, blocked.calendar, blocked.client, lambda: frozen
+    )
+    scheduler = build_scheduler(service)
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    assert set(jobs) == {"sync", "reconcile", "weekly_report"}
+    assert all(
+        job.max_instances == 1 and job.coalesce and job.misfire_grace_time == 300
+        for job in jobs.values()
+    )
+    caplog.set_level("INFO", logger="sla_tracker.service")
+    service.run_job("sync", service.sync_and_alert)
+    service.run_job("broken", lambda now: 1 / 0)  # type: ignore[arg-type,return-value]
+    lines = [record.getMessage() for record in caplog.records]
+    assert lines[0].startswith("job=sync outcome=ok duration=") and "alerts_new=1" in lines[0]
+    assert lines[1].startswith("job=broken outcome=error") and lines[1].endswith(
+        "reason=division by zero"
+    )
+
+
+HOLDER = """
+import sys, time
+from sla_tracker.storage import open_store, service_lock
+engine = open_store(sys.argv[1])
+with service_lock(engine, holder=sys.argv[2], poll_seconds=0.2, on_standby=lambda: print("standby", flush=True)):
+    print("active", flush=True)
+    time.sleep(60)
+"""
+
+
+def test_a_standby_takes_over_when_the_active_instance_is_killed_on_postgresql(
+    postgres_url: str,
+) -> None:
+    url = postgres_url
+    open_store(url)  # schema first, so both processes only take the lock
+    env = {**os.environ}
+    first = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, url, "first"], stdout=subprocess.PIPE, text=True, env=env
+    )
+    assert first.stdout and first.stdout.readline().strip() == "active"
+    second = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, url, "second"], stdout=subprocess.PIPE, text=True, env=env
+    )
+    assert second.stdout and second.stdout.readline().strip() == "standby"
+    first.send_signal(signal.SIGKILL)
+    first.wait()
+    started = time.monotonic()
+    line = second.stdout.readline().strip()
+    while line == "standby":
+        line = second.stdout.readline().strip()
+    assert line == "active" and time.monotonic() - started < 5
+    second.kill()
+    second.wait()
