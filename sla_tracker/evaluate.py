@@ -196,7 +196,9 @@ class _Job:
                 texts = _descriptions(connection, [row["id"] for row in stale])
                 for row in stale:
                     row["description_text"] = texts.get(row["id"])
-            transitions = _transitions(connection, chunk, self.now, detail=self.detail)
+            transitions = _transitions(
+                connection, chunk, self.now, detail=self.detail, exact=self.exact
+            )
         return [
             judge(
                 row,
@@ -352,14 +354,16 @@ class TransitionRow(NamedTuple):
 
 
 def _transitions(
-    connection: Connection, ids: list[int], now: datetime, *, detail: bool
+    connection: Connection, ids: list[int], now: datetime, *, detail: bool, exact: bool
 ) -> dict[int, list[TransitionRow]]:
     """Status transitions observed by ``now``, per ticket, in time order."""
     table = table_of(StatusTransition)
     columns = [table.c.ticket_id, table.c.from_status, table.c.to_status, table.c.at, table.c.kind]
     if detail:
         columns += [table.c.observed_at, table.c.evidence]
-    criteria = (table.c.observed_at <= now, table.c.ticket_id.between(ids[0], ids[-1]))
+    criteria = [table.c.observed_at <= now, table.c.ticket_id.between(ids[0], ids[-1])]
+    if exact:  # scattered ids: the range alone would read the transitions of every ticket between
+        criteria.append(table.c.ticket_id.in_(ids))
     order = (table.c.ticket_id, table.c.at, table.c.id)
     grouped: dict[int, list[TransitionRow]] = defaultdict(list)
     for ticket_id, *values in fetch_rows(connection, columns, *criteria, order_by=order):

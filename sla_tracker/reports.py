@@ -12,7 +12,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 
 from sla_tracker.core.clocks import ClockState
 from sla_tracker.core.instants import format_instant
@@ -20,10 +20,18 @@ from sla_tracker.evaluate import evaluate_tickets
 from sla_tracker.indemnities import customer_periods, exposure
 from sla_tracker.mailer import RenderedEmail, make_message, send
 from sla_tracker.money_views import template_environment
-from sla_tracker.storage import ReportRun, SyncRun, table_of
+from sla_tracker.rules import rules_fingerprint
+from sla_tracker.storage import (
+    ClassificationOverride,
+    ReportRun,
+    SyncRun,
+    Ticket,
+    fetch_rows,
+    table_of,
+)
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
+    from sqlalchemy import Connection, Engine
 
     from sla_tracker.config import Settings
     from sla_tracker.core.calendar import BusinessCalendar
@@ -95,7 +103,8 @@ def build_weekly_report(
     # Everything known now, about the week: clocks of its tickets as they stand, breaches
     # that happened in it, money that accrued in it (and since 1 January).
     as_of = now
-    reports = evaluate_tickets(engine, settings, calendar, now=as_of)
+    relevant = _relevant_ticket_ids(engine, settings, start, end)
+    reports = evaluate_tickets(engine, settings, calendar, now=as_of, ticket_ids=relevant)
     this_week = [r for r in reports if start <= r.row["created_at"] < end]
     threshold = min(settings.alerts.thresholds, default=100) / 100
     january = datetime(start.year, 1, 1, tzinfo=calendar.zone)
@@ -133,6 +142,75 @@ def build_weekly_report(
             if r.needs_review
         ],
         sync=_sync_health(engine, start, end),
+    )
+
+
+BREACH_MARGIN = timedelta(days=62)  # creation → breach, pauses included, for the week's list
+MIN_GTR_OVERRUN = timedelta(days=3)  # 72 business hours never fit in less wall-clock time
+
+
+def _relevant_ticket_ids(
+    engine: Engine, settings: Settings, start: datetime, end: datetime
+) -> list[int]:
+    """The tickets the report can be about, found without running their clocks.
+
+    Kept: the week's tickets; tickets still open (risks, exposure, breaches); tickets of the
+    two months before the week still unrestored when it began (breaches in the week); and,
+    for the year's indemnities, tickets possibly GTR-eligible (by the stored rules' verdict, a
+    person's decision, or a verdict from older rules) that took at least 3 days to restore —
+    72 business hours cannot pass sooner. Each test can only keep too much, never too little.
+    """
+    t, overrides = table_of(Ticket), table_of(ClassificationOverride)
+    fingerprint = rules_fingerprint(settings)
+    january = datetime(start.year, 1, 1, tzinfo=start.tzinfo)
+    restoration = func.coalesce(t.c.resolved_at, t.c.closed_at)
+    is_open = or_(t.c.status.not_in(settings.restoration.restored_statuses), restoration.is_(None))
+    for_the_week = or_(
+        t.c.created_at >= start,
+        is_open,
+        and_(t.c.created_at >= start - BREACH_MARGIN, restoration >= start),
+    )
+    with engine.connect() as connection:
+        took_three_days = (
+            _days_between(connection, restoration, t.c.created_at) >= MIN_GTR_OVERRUN.days
+        )
+        for_indemnities = and_(t.c.updated_at >= january, took_three_days)
+        query = select(t.c.id, for_the_week.label("for_the_week"), t.c.rule_fingerprint).where(
+            ~t.c.deleted,
+            ~t.c.spam,
+            ~t.c.gone,
+            t.c.created_at < end,
+            or_(for_the_week, for_indemnities),
+        )
+        decided = set(connection.execute(select(overrides.c.ticket_id).distinct()).scalars().all())
+        chosen, to_check = [], []
+        for ticket_id, week_related, rules in connection.execute(query).all():
+            if week_related or ticket_id in decided or rules != fingerprint:
+                chosen.append(ticket_id)
+            else:
+                to_check.append(ticket_id)
+        for part in (to_check[i : i + 5000] for i in range(0, len(to_check), 5000)):
+            columns = [t.c.id, t.c.rule_verdict]
+            found = fetch_rows(connection, columns, t.c.id.in_(part), order_by=[t.c.id])
+            chosen += [ticket_id for ticket_id, verdict in found if _gtr_possible(verdict)]
+    return sorted(chosen)
+
+
+def _days_between(connection: Connection, later: Any, earlier: Any) -> Any:
+    """``later - earlier`` in days, as SQL (the databases differ in date arithmetic)."""
+    if connection.dialect.name == "postgresql":
+        return func.extract("epoch", later - earlier) / 86400
+    return func.julianday(later) - func.julianday(earlier)
+
+
+def _gtr_possible(verdict: dict[str, Any] | None) -> bool:
+    if not verdict:
+        return True
+    return (
+        verdict["severity"][0] == "blocking"
+        and verdict["gtr_object"][0] != "none"
+        and not verdict["external_link"][0]
+        and not verdict["non_standard_fields"][0]
     )
 
 

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from sla_tracker.cli import cli
 from sla_tracker.reports import build_weekly_report, render_weekly_report
+from sla_tracker.storage import open_store
 from tests.test_evaluate import Scenario
 
 
@@ -112,3 +113,30 @@ def test_english_rendering(week: Scenario) -> None:
     rendered = render_weekly_report(report, language="en", calendar=week.calendar)
     assert rendered.subject.startswith("Weekly SLA report — 2026-W48")
     assert "Response" in rendered.text and "business h" in rendered.text
+
+
+def test_the_week_is_judged_the_same_on_both_databases(tmp_path: Path, store_url: str) -> None:
+    """The relevance filter uses date arithmetic in SQL, which each database spells its way."""
+    scenario = Scenario(tmp_path)
+    try:
+        scenario.engine = open_store(store_url)
+        scenario.at("2026-10-26 09:00").ticket(1)  # restored after 3 weeks: a GTR overrun this year
+        scenario.at("2026-11-23 09:00").ticket(2, "Tri incorrect, contournement possible")
+        scenario.poll()
+        scenario.at("2026-11-16 09:00")
+        scenario.state.change(1, "status", 4)
+        scenario.at("2026-12-01 12:00")
+        scenario.poll()
+        report = build_weekly_report(
+            scenario.engine, scenario.settings, scenario.calendar, week="2026-W48", now=scenario.now
+        )
+        assert report.received == {
+            "blocking": 0,
+            "major": 0,
+            "minor": 1,
+            "not_anomaly": 0,
+            "unclassified": 0,
+        }
+        assert [line["company_id"] for line in report.indemnities] == [1]  # ticket 1 was kept
+    finally:
+        scenario.close()

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -187,3 +188,50 @@ def test_sigterm_during_a_sync_lets_it_finish_and_stops_cleanly(
         and output.rstrip().endswith("stopped")
     )
     assert len(snapshot(tmp_path / "service.db")["ticket"]) == 4_000  # the sync finished, committed
+
+
+def _wait_for(process: subprocess.Popen[str], text: str, seconds: float) -> float:
+    """Read the process's log until ``text`` appears; returns how long it took."""
+    assert process.stdout is not None
+    started = time.monotonic()
+    for line in process.stdout:
+        if text in line:
+            return time.monotonic() - started
+        if time.monotonic() - started > seconds:
+            break
+    raise AssertionError(f"{text!r} not seen within {seconds} s")
+
+
+def test_two_services_on_postgresql_one_active_and_the_standby_takes_over(
+    simulator: Simulator, tmp_path: Path, postgres_url: str
+) -> None:
+    config = tmp_path / "replicas.toml"
+    config.write_text(
+        f'[freshdesk]\nbase_url = "{simulator.url}"\ncalls_per_minute = 100000\n'
+        f"[sync]\nstart_date = 2026-01-01\n[schedule]\nstandby_poll_seconds = 0.5\n"
+        f'[database]\nurl = "{postgres_url}"\n',
+        encoding="utf-8",
+    )
+    open_store(postgres_url)  # migrate once, before the replicas race
+    env = {**os.environ, "SLA_TRACKER_NOW": NOW, "SLA_TRACKER_FRESHDESK_API_KEY": "sim-key"}
+    command = [sys.executable, "-m", "sla_tracker", "--config", str(config), "run"]
+    options: dict[str, Any] = {
+        "env": env,
+        "stdout": subprocess.PIPE,
+        "stderr": subprocess.STDOUT,
+        "text": True,
+    }
+    active = subprocess.Popen(command, **options)
+    standby = subprocess.Popen(command, **options)
+    try:
+        _wait_for(active, "active:", 30)
+        _wait_for(standby, "standby: another instance is active", 30)
+        active.send_signal(signal.SIGKILL)
+        active.wait(10)
+        assert _wait_for(standby, "active:", 15) < 5  # within a few polls of the death
+        _wait_for(standby, "job=sync outcome=ok", 60)
+    finally:
+        for process in (active, standby):
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                process.wait(60)
