@@ -84,10 +84,8 @@ class UTCDateTime(TypeDecorator[datetime]):
                 raise ValueError(f"refusing to store naive instant {value.isoformat()}")
             if value.tzinfo is not UTC:
                 value = value.astimezone(UTC)
-            return (
-                f"{value.year:04d}-{value.month:02d}-{value.day:02d} {value.hour:02d}:"
-                f"{value.minute:02d}:{value.second:02d}.{value.microsecond:06d}"
-            )
+            # isoformat is C: "2026-11-26 12:00:00.000000", SQLAlchemy's own SQLite layout.
+            return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
         return to_text
 
