@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 
 from sla_tracker.core.classification import (
     Classification,
@@ -41,6 +41,7 @@ from sla_tracker.rules import (
     rules_fingerprint,
     rules_from_settings,
     verdict_from_json,
+    verdict_to_json,
 )
 from sla_tracker.storage import (
     ClassificationOverride,
@@ -64,10 +65,10 @@ if TYPE_CHECKING:
 
 INSTANT_COLUMNS = frozenset({*INSTANT_FIELDS, *STAT_FIELDS})
 TICKET_COLUMNS = (
-    "id", "subject", "rule_fingerprint", "rule_verdict", "status", "priority", "source", "type",
-    "tags", "custom_fields", "group_id", "company_id", "responder_id", "created_at",
-    "first_seen_at", "first_responded_at", "requester_responded_at", "fr_due_by", "due_by",
-    "deleted", "spam", "gone",
+    "id", "subject", "rule_fingerprint", "rule_verdict", "updated_at", "status", "priority",
+    "source", "type", "tags", "custom_fields", "group_id", "company_id", "responder_id",
+    "created_at", "first_seen_at", "first_responded_at", "requester_responded_at", "fr_due_by",
+    "due_by", "deleted", "spam", "gone",
 )  # fmt: skip
 DETAIL_COLUMNS = ("last_seen_at",)
 LISTED_COLUMNS = ("id", "subject", "company_id", "status", "created_at", "fr_due_by", "due_by")
@@ -186,20 +187,15 @@ class _Job:
                 self._shared = overrides, exclusions, names
             overrides, exclusions, names = self._shared
             rows = _tickets(connection, chunk, self.now, detail=self.detail, exact=self.exact)
-            fingerprint = rules_fingerprint(self.settings)
-            stale = [
-                row
-                for row in rows
-                if row["rule_fingerprint"] != fingerprint or not row["rule_verdict"]
-            ]
-            if stale:  # verdicts from another rule set: classify again, from the descriptions
+            stale = [row for row in rows if not judge.has_verdict(row)]
+            if stale:  # new polls, or other rules: classify again, from the descriptions
                 texts = _descriptions(connection, [row["id"] for row in stale])
                 for row in stale:
                     row["description_text"] = texts.get(row["id"])
             transitions = _transitions(
                 connection, chunk, self.now, detail=self.detail, exact=self.exact
             )
-        return [
+        reports = [
             judge(
                 row,
                 names.get(row["company_id"]),
@@ -211,6 +207,26 @@ class _Job:
             for row in rows
             if self.exact or not (row["deleted"] or row["spam"] or row["gone"])
         ]
+        _store_verdicts(self.engine, judge.computed, judge.fingerprint)
+        return reports
+
+
+def _store_verdicts(
+    engine: Engine, verdicts: list[tuple[int, datetime, dict[str, Any]]], fingerprint: str
+) -> None:
+    """Keep the rules' verdicts for the next evaluation, unless a newer poll came meanwhile."""
+    if not verdicts:
+        return
+    table = table_of(Ticket)
+    statement = (
+        update(table)
+        .where(table.c.id == bindparam("ticket_id"), table.c.updated_at == bindparam("seen"))
+        .values(rule_verdict=bindparam("verdict"), rule_fingerprint=fingerprint)
+    )
+    rows = [{"ticket_id": i, "seen": seen, "verdict": verdict} for i, seen, verdict in verdicts]
+    with engine.begin() as connection:
+        connection.execute(statement, rows)
+    verdicts.clear()
 
 
 def _id_chunks(
@@ -232,11 +248,12 @@ class _Judge:
         self.settings, self.calendar, self.now = settings, calendar, now
         self.rules, self.policy = rules_from_settings(settings), policy_from_settings(settings)
         self.fingerprint = rules_fingerprint(settings)
+        self.computed: list[tuple[int, datetime, dict[str, Any]]] = []  # verdicts to store
         self.accepted = settings.sla.accepted_source_ids
         self.tolerance = settings.crosscheck.tolerance_minutes * 60
 
     def has_verdict(self, row: Mapping[str, Any]) -> bool:
-        """Did the sync store the rules' verdict with the rules in force now?"""
+        """Is the rules' verdict stored with the ticket's poll still that of the rules now?"""
         return bool(row["rule_verdict"]) and row["rule_fingerprint"] == self.fingerprint
 
     def __call__(
@@ -251,9 +268,10 @@ class _Judge:
     ) -> TicketReport:
         decisions = [_override(entry) for entry in overrides]
         if self.has_verdict(row):
-            verdict = verdict_from_json(row["rule_verdict"])  # stored by the sync, still valid
+            verdict = verdict_from_json(row["rule_verdict"])  # stored earlier, rules unchanged
         else:
             verdict = rule_verdict(facts_from_row(row), self.rules)
+            self.computed.append((row["id"], row["updated_at"], verdict_to_json(verdict)))
         classification = apply_overrides(verdict, decisions)
         by_rules = verdict.severity_value  # the severity history starts with the rules' verdict
         active = _active_exclusions(exclusions)

@@ -22,7 +22,6 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from sla_tracker.config import ConfigError
-from sla_tracker.core.classification import RuleBook, rule_verdict
 from sla_tracker.core.instants import format_instant
 from sla_tracker.core.timeline import detect_transitions
 from sla_tracker.freshdesk import MAX_PAGE, FreshdeskValidationError
@@ -33,12 +32,6 @@ from sla_tracker.records import (
     instant,
     status_facts,
     ticket_row,
-)
-from sla_tracker.rules import (
-    facts_from_row,
-    rules_fingerprint,
-    rules_from_settings,
-    verdict_to_json,
 )
 from sla_tracker.storage import (
     Company,
@@ -108,8 +101,6 @@ class _Run:
     report: SyncReport
     run_id: int
     progress: Callable[[int], None]
-    rules: dict[str, RuleBook] = field(default_factory=dict)
-    fingerprint: str = ""
 
 
 def sync_once(
@@ -136,8 +127,7 @@ def sync_once(
     with sync_lock(engine, wait_seconds=settings.sync.lock_wait_seconds):
         report = SyncReport(mode)
         run = _Run(client, engine, settings, now, report, _start_run(engine, mode, now),
-                   progress or (lambda _count: None), rules_from_settings(settings),
-                   rules_fingerprint(settings))  # fmt: skip
+                   progress or (lambda _count: None))  # fmt: skip
         outcome, error = "failed", None
         try:
             _run_passes(run, full=full, since=since, reconcile=reconcile)
@@ -249,9 +239,7 @@ def _store_tickets(run: _Run, records: list[dict[str, Any]], *, pass_name: str) 
     if not records:
         return
     try:
-        rows = [
-            _with_verdict(run, _flagged(ticket_row(r, now=run.now), pass_name)) for r in records
-        ]
+        rows = [_flagged(ticket_row(r, now=run.now), pass_name) for r in records]
     except RecordError as error:
         raise SyncError(f"Freshdesk sent a ticket that cannot be stored: {error}") from None
     with run.engine.begin() as connection:
@@ -294,17 +282,9 @@ def _store_tickets(run: _Run, records: list[dict[str, Any]], *, pass_name: str) 
             _set_state(connection, pass_name, watermark=newest)
 
 
-def _with_verdict(run: _Run, row: dict[str, Any]) -> dict[str, Any]:
-    """Store the rules' verdict with the rules' fingerprint; without a description (a list
-    call that did not include it) leave it for the clock engine to compute from the store."""
-    complete = row["description_text"] is not None
-    verdict = rule_verdict(facts_from_row(row), run.rules) if complete else None
-    row["rule_verdict"] = verdict_to_json(verdict) if verdict else None
-    row["rule_fingerprint"] = run.fingerprint if verdict else None
-    return row
-
-
 def _flagged(row: dict[str, Any], pass_name: str) -> dict[str, Any]:
+    # A new poll may change what the rules see: the clock engine classifies it again.
+    row["rule_verdict"] = row["rule_fingerprint"] = None
     # The unfiltered list holds neither deleted nor spam tickets: being there clears both.
     row["deleted"] = pass_name == DELETED or (pass_name == RECONCILE and row["deleted"])
     row["spam"] = pass_name == SPAM or (pass_name == RECONCILE and row["spam"])

@@ -283,15 +283,27 @@ def test_clocks_read_the_same_from_postgresql_and_sqlite(tmp_path: Path, store_u
         scenario.close()
 
 
-def test_the_sync_stores_the_rules_verdict_and_a_rule_change_invalidates_it(tmp_path: Path) -> None:
+def test_the_rules_verdict_is_kept_until_a_new_poll_or_a_rule_change(tmp_path: Path) -> None:
     scenario = Scenario(tmp_path)
+
+    def stored() -> Any:
+        with scenario.engine.connect() as connection:
+            return connection.execute(select(table_of(Ticket).c.rule_verdict)).scalar_one()
+
     try:
         scenario.at("2026-11-30 09:00").ticket(1)
         scenario.poll()
-        with scenario.engine.connect() as connection:
-            stored = connection.execute(select(table_of(Ticket).c.rule_verdict)).scalar_one()
-        assert stored["severity"] == ["blocking", "rule", "blocking-fr"]
+        assert stored() is None  # the sync only stores polls
         assert scenario.judge(1).classification.severity.by == "blocking-fr"
+        assert stored()["severity"] == [
+            "blocking",
+            "rule",
+            "blocking-fr",
+        ]  # kept by the first evaluation
+        scenario.at("2026-11-30 10:00").event(1, "customer_reply")
+        scenario.poll()
+        assert stored() is None  # a new poll: classified again next time
+        scenario.judge(1)
         # A new first rule: the stored verdict no longer matches the rules and is recomputed.
         first = {"name": "invoices-are-minor", "value": "minor", "keywords": ["facture"]}
         rules = [first, *(rule.model_dump() for rule in scenario.settings.classification.severity)]
@@ -303,5 +315,6 @@ def test_the_sync_stores_the_rules_verdict_and_a_rule_change_invalidates_it(tmp_
             "minor",
             "invoices-are-minor",
         )
+        assert stored()["severity"] == ["minor", "rule", "invoices-are-minor"]
     finally:
         scenario.close()
