@@ -8,6 +8,7 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -175,9 +176,7 @@ def test_sigterm_during_a_sync_lets_it_finish_and_stops_cleanly(
         command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     assert service.stdout is not None
-    for line in service.stdout:  # the first sync starts at once
-        if "active:" in line:
-            break
+    _wait_for(service, "active:", 30)  # the first sync starts at once
     time.sleep(0.5)  # mid-way through the 4,000-ticket backfill
     service.send_signal(signal.SIGTERM)
     output = service.stdout.read()
@@ -191,15 +190,25 @@ def test_sigterm_during_a_sync_lets_it_finish_and_stops_cleanly(
 
 
 def _wait_for(process: subprocess.Popen[str], text: str, seconds: float) -> float:
-    """Read the process's log until ``text`` appears; returns how long it took."""
+    """Read the process's log until ``text`` appears; returns how long it took.
+
+    Lines are read by a thread, so a process that goes quiet fails the test instead of
+    hanging it.
+    """
     assert process.stdout is not None
+    found = threading.Event()
+
+    def read() -> None:
+        for line in process.stdout:  # type: ignore[union-attr]
+            if text in line:
+                found.set()
+                return
+
     started = time.monotonic()
-    for line in process.stdout:
-        if text in line:
-            return time.monotonic() - started
-        if time.monotonic() - started > seconds:
-            break
-    raise AssertionError(f"{text!r} not seen within {seconds} s")
+    threading.Thread(target=read, daemon=True).start()
+    if not found.wait(seconds):
+        raise AssertionError(f"{text!r} not seen within {seconds} s")
+    return time.monotonic() - started
 
 
 def test_two_services_on_postgresql_one_active_and_the_standby_takes_over(
@@ -222,9 +231,10 @@ def test_two_services_on_postgresql_one_active_and_the_standby_takes_over(
         "text": True,
     }
     active = subprocess.Popen(command, **options)
-    standby = subprocess.Popen(command, **options)
+    standby = None
     try:
         _wait_for(active, "active:", 30)
+        standby = subprocess.Popen(command, **options)
         _wait_for(standby, "standby: another instance is active", 30)
         active.send_signal(signal.SIGKILL)
         active.wait(10)
@@ -232,6 +242,6 @@ def test_two_services_on_postgresql_one_active_and_the_standby_takes_over(
         _wait_for(standby, "job=sync outcome=ok", 60)
     finally:
         for process in (active, standby):
-            if process.poll() is None:
+            if process is not None and process.poll() is None:
                 process.send_signal(signal.SIGTERM)
                 process.wait(60)
