@@ -56,6 +56,11 @@ def worker(database: str) -> None:
     calendar = load_named_calendar(settings.calendar.name, settings)
     now = parse_instant(NOW)
     engine = open_store(f"sqlite:///{database}")
+    # The first evaluation after a backfill classifies every ticket and keeps the rules'
+    # verdicts; every later one (the service's steady state) reuses them.
+    started = time.perf_counter()
+    evaluate_tickets(engine, settings, calendar, now=now)
+    first = time.perf_counter() - started
     started = time.perf_counter()
     reports = evaluate_tickets(engine, settings, calendar, now=now)
     end_to_end = time.perf_counter() - started
@@ -83,7 +88,7 @@ def worker(database: str) -> None:
     for report in reports:
         for clock in (report.response, report.restoration):
             states[f"{clock.name} {clock.state}"] = states.get(f"{clock.name} {clock.state}", 0) + 1
-    print(json.dumps({"tickets": len(reports), "end_to_end_s": end_to_end, "peak_rss_mb": peak_mb,
+    print(json.dumps({"tickets": len(reports), "end_to_end_s": end_to_end, "first_s": first, "peak_rss_mb": peak_mb,
                       "engine_us_per_ticket": best / len(histories) * 1e6,
                       "calendar_between_us": between_us, "states": states}))  # fmt: skip
 
@@ -113,7 +118,12 @@ def main() -> None:
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     )
     print(f"tickets judged: {result['tickets']:,} (both clocks each)")
-    print(f"end to end on SQLite (reads + classification + clocks): {result['end_to_end_s']:.1f} s")
+    print(
+        f"first evaluation after the backfill (classifies all, keeps the verdicts): {result['first_s']:.1f} s"
+    )
+    print(
+        f"end to end on SQLite, every later evaluation (reads + decisions + clocks): {result['end_to_end_s']:.1f} s"
+    )
     print(
         f"pure engine (response + restoration clocks): {result['engine_us_per_ticket']:.1f} µs/ticket"
     )
