@@ -468,19 +468,52 @@ def open_store(url: str) -> Engine:
 def sync_lock(engine: Engine, *, wait_seconds: float = 10.0) -> Iterator[None]:
     """Hold the one sync lock of this database, waiting briefly for another holder.
 
-    SQLite: an exclusive ``flock`` on ``<database>.lock`` beside the file. PostgreSQL: a
-    session advisory lock, so syncs on several machines never interleave either.
-
     Raises:
         SyncBusyError: the lock is still held after ``wait_seconds``.
     """
     deadline = time.monotonic() + wait_seconds
+    with _exclusive(engine, SYNC_LOCK_KEY, ".lock", on_busy=lambda: _wait_or_give_up(deadline)):
+        yield
+
+
+SYNC_LOCK_KEY = zlib.crc32(b"sla-tracker sync")
+SERVICE_LOCK_KEY = zlib.crc32(b"sla-tracker service")
+
+
+@contextlib.contextmanager
+def service_lock(
+    engine: Engine, *, holder: str, poll_seconds: float, on_standby: Callable[[], None]
+) -> Iterator[None]:
+    """Be the one active service of this database, waiting as a standby meanwhile.
+
+    A standby takes over within one poll of the holder's death: the kernel drops a dead
+    process's ``flock``, the PostgreSQL server its session's advisory lock (even on
+    ``kill -9``). The holder's name is readable by ``lock_holder``.
+    """
+
+    def standby() -> None:
+        on_standby()
+        time.sleep(poll_seconds)
+
+    with _exclusive(engine, SERVICE_LOCK_KEY, ".service.lock", on_busy=standby, holder=holder):
+        yield
+
+
+@contextlib.contextmanager
+def _exclusive(
+    engine: Engine, key: int, suffix: str, *, on_busy: Callable[[], None], holder: str = ""
+) -> Iterator[None]:
+    """An exclusive lock per database: a session advisory lock on PostgreSQL (so holders on
+    other machines count too), an ``flock`` on ``<database><suffix>`` for SQLite files.
+    ``on_busy`` is called between attempts: it waits, or raises to give up."""
     if engine.dialect.name == "postgresql":
-        key = zlib.crc32(b"sla-tracker sync")
         with engine.connect() as connection:
+            if holder:
+                name = text("SELECT set_config('application_name', :n, false)")
+                connection.execute(name, {"n": holder})
             try_lock = text("SELECT pg_try_advisory_lock(:k)")
             while not connection.execute(try_lock, {"k": key}).scalar():
-                _wait_or_give_up(deadline)
+                on_busy()
             connection.commit()
             try:
                 yield
@@ -492,61 +525,13 @@ def sync_lock(engine: Engine, *, wait_seconds: float = 10.0) -> Iterator[None]:
     if not database or database == ":memory:":
         yield
         return
-    with Path(database + ".lock").open("w") as handle:
+    with Path(database + suffix).open("a+") as handle:
         while True:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 break
             except BlockingIOError:
-                _wait_or_give_up(deadline)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-SERVICE_LOCK_KEY = zlib.crc32(b"sla-tracker service")
-
-
-@contextlib.contextmanager
-def service_lock(
-    engine: Engine, *, holder: str, poll_seconds: float, on_standby: Callable[[], None]
-) -> Iterator[None]:
-    """Be the one active service of this database, waiting as a standby meanwhile.
-
-    PostgreSQL: a session advisory lock, released by the server the moment the holder's
-    connection dies (even on ``kill -9``), so a standby on any machine takes over within one
-    poll. SQLite: an exclusive ``flock`` on ``<database>.service.lock``, released by the
-    kernel when the holder dies. The holder's name is readable by ``lock_holder``.
-    """
-    if engine.dialect.name == "postgresql":
-        with engine.connect() as connection:
-            connection.execute(
-                text("SELECT set_config('application_name', :n, false)"), {"n": holder}
-            )
-            try_lock = text("SELECT pg_try_advisory_lock(:k)")
-            while not connection.execute(try_lock, {"k": SERVICE_LOCK_KEY}).scalar():
-                on_standby()
-                time.sleep(poll_seconds)
-            connection.commit()
-            try:
-                yield
-            finally:
-                connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": SERVICE_LOCK_KEY})
-                connection.commit()
-        return
-    database = engine.url.database
-    if not database or database == ":memory:":
-        yield
-        return
-    with Path(database + ".service.lock").open("a+") as handle:
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                on_standby()
-                time.sleep(poll_seconds)
+                on_busy()
         handle.seek(0)
         handle.truncate()
         handle.write(holder)
