@@ -92,10 +92,12 @@ def test_sigkill_at_random_points_then_rerun_gives_the_uninterrupted_database(
     expected = snapshot(tmp_path / "reference.db")
     assert len(expected["ticket"]) == 4_000
     killed_mid_run = partial_databases = 0
-    for seed in (1, 2, 3, 4):
+    for seed in (1, 2, 3, 4, 5):
         config = write_config(tmp_path, simulator, f"killed-{seed}")
         process = sync_process(config)
-        time.sleep(random.Random(seed).uniform(0.3, max(0.6, duration * 0.9)))
+        time.sleep(
+            random.Random(seed).uniform(duration * 0.45, duration * 0.95)
+        )  # past start-up, mostly mid-sync
         if process.poll() is None:
             process.send_signal(signal.SIGKILL)
             killed_mid_run += 1

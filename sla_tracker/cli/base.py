@@ -1,0 +1,218 @@
+"""The ``sla-tracker`` group and what its commands share: the runtime (settings, store,
+calendars and the run's instant, read once), error handling, options and helpers."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from sla_tracker import __version__
+from sla_tracker.calendars import load_named_calendar
+from sla_tracker.config import (
+    ConfigError,
+    Settings,
+    current_instant,
+    find_config_file,
+    load_settings,
+)
+from sla_tracker.core.calendar import BusinessCalendar, CalendarError
+from sla_tracker.core.clocks import ClockState
+from sla_tracker.core.instants import format_instant, parse_instant
+from sla_tracker.decisions import (
+    DecisionError,
+)
+from sla_tracker.evaluate import TicketReport, evaluate_tickets
+from sla_tracker.freshdesk import FreshdeskClient, FreshdeskError
+from sla_tracker.indemnities import (
+    ContractError,
+    CustomerPeriod,
+    customer_periods,
+)
+from sla_tracker.mailer import MailError
+from sla_tracker.reports import (
+    ReportError,
+)
+from sla_tracker.storage import (
+    StoreError,
+    open_store,
+)
+from sla_tracker.sync import SyncError, SyncReport, sync_once
+from sla_tracker.views import sync_progress
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import datetime
+
+    from sqlalchemy import Engine
+
+
+@dataclass
+class Runtime:
+    """What every command shares: where settings come from, and the run's instant."""
+
+    config_path: str | None
+    calendars: dict[str, BusinessCalendar] = field(default_factory=dict)
+
+    @cached_property
+    def settings(self) -> Settings:
+
+        return load_settings(find_config_file(self.config_path, os.environ))
+
+    @cached_property
+    def now(self) -> datetime:
+        return current_instant()
+
+    @cached_property
+    def engine(self) -> Engine:
+        return open_store(self.settings.database.url)
+
+    def calendar(self, name: str | None) -> BusinessCalendar:
+        name = name or self.settings.calendar.name
+        if name not in self.calendars:
+            self.calendars[name] = load_named_calendar(name, self.settings)
+        return self.calendars[name]
+
+
+class TrackerGroup(click.Group):
+    """Turns the library's own errors into ``Error: …`` and exit status 1, no traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (
+            ConfigError, CalendarError, StoreError, FreshdeskError, SyncError, DecisionError,
+            ContractError, ReportError, MailError,
+        ) as error:  # fmt: skip
+            raise click.ClickException(str(error)) from None
+
+
+def _instant(ctx: click.Context, param: click.Parameter, value: str) -> datetime:
+    try:
+        return parse_instant(value)
+    except ValueError as error:
+        raise click.BadParameter(str(error), ctx, param) from None
+
+
+def _optional_instant(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> datetime | None:
+    return None if value is None else _instant(ctx, param, value)
+
+
+calendar_option = click.option(
+    "--calendar", "calendar_name", metavar="NAME", help="Calendar name (default: calendar.name)."
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+
+
+@click.group(cls=TrackerGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="sla-tracker")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="Config file (default: $SLA_TRACKER_CONFIG, else ./sla-tracker.toml, else defaults).",
+)
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None) -> None:
+    """Track a support contract's SLA clocks, breaches and indemnities from Freshdesk.
+
+    Set SLA_TRACKER_NOW=<ISO instant> to answer as of another instant.
+    """
+    ctx.obj = Runtime(config_path)
+
+
+@cli.command("check-config")
+@click.pass_obj
+def check_config(runtime: Runtime) -> None:
+    """Validate the configuration and the selected calendar.
+
+    \b
+    Example:
+        sla-tracker --config sla-tracker.toml check-config
+    """
+    settings = runtime.settings
+    calendar = runtime.calendar(None)
+    click.echo(f"OK: {settings.source} (calendar {calendar.name}, {calendar.timezone})")
+
+
+def _sync(runtime: Runtime, client: FreshdeskClient, **options: Any) -> SyncReport:
+    with sync_progress() as progress:
+        return sync_once(
+            client, runtime.engine, runtime.settings, now=runtime.now, progress=progress, **options
+        )
+
+
+def _as_of(runtime: Runtime, as_of: datetime | None) -> datetime:
+    return as_of or runtime.now
+
+
+def _reports(
+    runtime: Runtime, *, now: datetime, ticket_ids: list[int] | None = None, detail: bool = False
+) -> list[TicketReport]:
+    return evaluate_tickets(
+        runtime.engine, runtime.settings, runtime.calendar(None), now=now,
+        ticket_ids=ticket_ids, with_transitions=detail,
+    )  # fmt: skip
+
+
+def _one(runtime: Runtime, ticket_id: int, now: datetime) -> TicketReport:
+    found = _reports(runtime, now=now, ticket_ids=[ticket_id], detail=True)
+    if not found:
+        raise click.ClickException(
+            f"no ticket {ticket_id} known as of {format_instant(now)}: check the id, or run "
+            "`sla-tracker sync` first"
+        )
+    return found[0]
+
+
+as_of_option = click.option(
+    "--as-of", callback=_optional_instant, help="Answer as the tracker would have at INSTANT."
+)
+
+
+def _emitted(
+    items: list[Any],
+    to_json: Callable[[Any], dict[str, Any]],
+    to_csv: Callable[[list[Any]], str],
+    *,
+    as_json: bool,
+    as_csv: bool,
+) -> bool:
+    """Print ``--json`` or ``--csv`` output when asked; False leaves the table to the caller."""
+    if as_json:
+        click.echo(json.dumps([to_json(item) for item in items], ensure_ascii=False, indent=2))
+    elif as_csv:
+        click.echo(to_csv(items), nl=False)
+    return as_json or as_csv
+
+
+def is_at_risk(report: TicketReport, threshold: float) -> bool:
+    """SPEC §4: a running contractual clock that has used at least the first threshold."""
+    return any(
+        clock.contractual and clock.state in (ClockState.RUNNING, ClockState.PAUSED)
+        and clock.used_fraction >= threshold
+        for clock in (report.response, report.restoration)
+    )  # fmt: skip
+
+
+def is_breached(report: TicketReport) -> bool:
+    return any(
+        clock.contractual and clock.state in (ClockState.BREACHED, ClockState.BREACHED_CLOSED)
+        for clock in (report.response, report.restoration)
+    )
+
+
+def _customer_lines(runtime: Runtime, now: datetime) -> list[CustomerPeriod]:
+    return customer_periods(runtime.engine, runtime.settings, runtime.calendar(None),
+                            _reports(runtime, now=now), now=now)  # fmt: skip
+
+
+def main() -> None:  # pragma: no cover - `python -m sla_tracker`
+    cli(prog_name="sla-tracker", args=sys.argv[1:])

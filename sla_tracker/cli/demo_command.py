@@ -1,0 +1,183 @@
+"""`sla-tracker demo`: the whole pipeline on the bundled simulator."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import click
+from sqlalchemy import select
+
+from sla_tracker.alerts import due_events, render_alert
+from sla_tracker.cli.base import (
+    Runtime,
+    _reports,
+    _sync,
+    cli,
+    is_at_risk,
+    is_breached,
+)
+from sla_tracker.core.instants import format_instant
+from sla_tracker.freshdesk import FreshdeskClient
+from sla_tracker.indemnities import (
+    ContractTerms,
+    customer_periods,
+    default_horizon,
+    exposure,
+    parse_fee,
+    record_contract,
+)
+from sla_tracker.money_views import (
+    exposure_table,
+    indemnities_table,
+)
+from sla_tracker.reports import (
+    build_weekly_report,
+    previous_week,
+    render_weekly_report,
+)
+from sla_tracker.simulator.server import Simulator, make_state
+from sla_tracker.storage import (
+    Company,
+    table_of,
+)
+from sla_tracker.sync import sync_once
+from sla_tracker.ticket_views import (
+    tickets_table,
+    urgency,
+)
+from sla_tracker.views import render
+
+
+@cli.command()
+@click.option(
+    "--tickets", default=2000, show_default=True, help="Tickets in the simulated account."
+)
+@click.option("--seed", default=2026, show_default=True, help="Dataset seed.")
+@click.option(
+    "--dir", "directory", default="demo", show_default=True, type=click.Path(file_okay=False)
+)
+@click.pass_obj
+def demo(runtime: Runtime, tickets: int, seed: int, directory: str) -> None:
+    """Run the pipeline end to end on the bundled simulator: no credentials, no network.
+
+    Starts the Freshdesk simulator on a free loopback port, writes DIR/sla-tracker.toml,
+    syncs into a fresh SQLite database DIR/sla-tracker.db and shows what happened.
+
+    \b
+    Example:
+        sla-tracker demo --tickets 5000
+    """
+    folder = Path(directory).resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    database = folder / "sla-tracker.db"
+    for leftover in folder.glob("sla-tracker.db*"):
+        leftover.unlink()
+    state = make_state(seed=seed, tickets=tickets, now=runtime.now)
+    with Simulator(state) as sim:
+        config_path = folder / "sla-tracker.toml"
+        config_path.write_text(demo_config(sim.url, database, runtime.now), encoding="utf-8")
+        runtime.config_path = str(config_path)
+        click.echo(
+            f"Freshdesk simulator: {sim.url} — {tickets:,} tickets over 6 months (seed {seed})"
+        )
+        click.echo(f"Config: {config_path}")
+        client = FreshdeskClient.from_settings(runtime.settings.freshdesk)
+        click.echo("First sync (backfill): " + _sync(runtime, client).summary())
+        again = _sync(runtime, client)
+        click.echo(
+            f"Second sync, nothing changed: {again.api_calls} API call(s), {again.credits} credits"
+        )
+        state.advance(86400)
+        next_day = runtime.now + timedelta(days=1)
+        later = sync_once(client, runtime.engine, runtime.settings, now=next_day)
+        click.echo("A day later, the account has moved on: " + later.summary())
+    _demo_clocks(runtime, next_day)
+    _demo_money(runtime, next_day)
+    _demo_report_and_alerts(runtime, next_day, folder)
+    click.echo(f"Database: {database}")
+    click.echo(f"Explore: sla-tracker --config {config_path} check-config")
+
+
+def _demo_clocks(runtime: Runtime, now: datetime) -> None:
+    reports = _reports(runtime, now=now)
+    threshold = min(runtime.settings.alerts.thresholds, default=100) / 100
+    restored = set(runtime.settings.restoration.restored_statuses)
+    open_reports = [report for report in reports if report.row["status"] not in restored]
+    at_risk = [report for report in open_reports if is_at_risk(report, threshold)]
+    breached = [report for report in reports if is_breached(report)]
+    still_open = [report for report in breached if report.row["status"] not in restored]
+    review = [report for report in reports if report.needs_review]
+    click.echo(
+        f"Clocks as of {format_instant(now)}: {len(at_risk)} open ticket(s) at risk, "
+        f"{len(breached)} with a breached clock ({len(still_open)} still open), "
+        f"{len(review)} to review"
+    )
+    unique = {report.id: report for report in at_risk + still_open}
+    urgent = sorted(unique.values(), key=urgency)
+    render(
+        tickets_table(urgent[:20], title="At risk and breached, open tickets (most urgent first)")
+    )
+
+
+def _demo_money(runtime: Runtime, now: datetime) -> None:
+    """Contracts from the simulated companies' own fields, then what they could claim."""
+    companies = table_of(Company)
+    with runtime.engine.connect() as connection:
+        rows = connection.execute(select(companies.c.id, companies.c.custom_fields)).all()
+    for company_id, fields in rows:
+        fee, period = (fields or {}).get("montant_ht"), (fields or {}).get("abonnement")
+        if fee and period in ("monthly", "annual", "two_years"):
+            terms = ContractTerms(company_id, parse_fee(str(fee)), period, date(now.year, 1, 1))
+            record_contract(runtime.engine, terms, by="demo", now=now)
+    reports = _reports(runtime, now=now)
+    lines = customer_periods(
+        runtime.engine, runtime.settings, runtime.calendar(None), reports, now=now
+    )
+    click.echo(
+        f"Contracts recorded for {len(rows)} simulated customers (fee and period from Freshdesk)"
+    )
+    render(indemnities_table(lines, title="Indemnities per customer and period (C10, C12)"))
+    horizon = default_horizon(now)
+    found = exposure(
+        runtime.engine, runtime.settings, runtime.calendar(None), reports, now=now, until=horizon
+    )
+    render(exposure_table(found, title=f"Exposure until {format_instant(horizon)}"))
+
+
+def _demo_report_and_alerts(runtime: Runtime, now: datetime, folder: Path) -> None:
+    """The weekly report and the alerts the service would send, written as files."""
+    calendar_ = runtime.calendar(None)
+    week = previous_week(now, calendar_)
+    built = build_weekly_report(runtime.engine, runtime.settings, calendar_, week=week, now=now)
+    language = runtime.settings.report.language
+    report_path = folder / "weekly-report.html"
+    report_path.write_text(
+        render_weekly_report(built, language=language, calendar=calendar_).html, encoding="utf-8"
+    )
+    events = due_events(_reports(runtime, now=now), runtime.settings.alerts.thresholds)
+    rendered = [render_alert(event, language) for event in events]
+    alerts_path = folder / "alerts.txt"
+    texts = [f"Subject: {alert.subject}\n\n{alert.text.strip()}" for alert in rendered]
+    alerts_path.write_text("\n\n".join(texts) + "\n", encoding="utf-8")
+    click.echo(f"Weekly report of {week}: {report_path}")
+    click.echo(f"Alerts the service would send now ({len(rendered)}): {alerts_path}")
+
+
+def demo_config(base_url: str, database: Path, now: datetime) -> str:
+    start = (now - timedelta(days=200)).date().isoformat()
+    return f"""# Written by `sla-tracker demo`: the bundled simulator, no real credentials.
+[freshdesk]
+base_url = "{base_url}"
+api_key = "sim-key"          # the simulator's key, not a secret
+calls_per_minute = 100000    # the simulator has no rate limit by default
+
+[sync]
+start_date = {start}
+
+[database]
+url = "sqlite:///{database}"
+
+[pause]
+statuses = [3, 6]            # Pending and the custom "Waiting on Customer"
+"""

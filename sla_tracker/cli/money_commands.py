@@ -1,0 +1,265 @@
+"""Money commands: contracts, indemnities, exposure, period close, statements."""
+
+from __future__ import annotations
+
+import getpass
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from sla_tracker.cli.base import (
+    Runtime,
+    _as_of,
+    _customer_lines,
+    _emitted,
+    _optional_instant,
+    _reports,
+    as_of_option,
+    cli,
+)
+from sla_tracker.core.instants import format_instant
+from sla_tracker.indemnities import (
+    ContractTerms,
+    close_periods,
+    default_horizon,
+    exposure,
+    import_contracts,
+    load_contracts,
+    parse_fee,
+    period_window,
+    record_contract,
+)
+from sla_tracker.money_views import (
+    contract_json,
+    exposure_json,
+    exposure_table,
+    indemnities_csv,
+    indemnities_table,
+    indemnity_json,
+    render_statement,
+)
+from sla_tracker.views import render
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+
+@cli.group()
+def contracts() -> None:
+    """Customer contracts: fee, period, start; fee changes at renewals."""
+
+
+@contracts.command("set")
+@click.argument("company_id", type=int)
+@click.option("--fee", required=True, help="Fee of one period, excluding tax (HT).")
+@click.option(
+    "--period",
+    type=click.Choice(["monthly", "annual", "two_years"]),
+    default="annual",
+    show_default=True,
+)
+@click.option(
+    "--start", "start_on", required=True, type=click.DateTime(["%Y-%m-%d"]), help="Start date."
+)
+@click.option(
+    "--effective", type=click.DateTime(["%Y-%m-%d"]), help="Renewal date a new fee applies from."
+)
+@click.option("--currency", default="EUR", show_default=True)
+@click.option("--tacit-renewal/--no-tacit-renewal", default=True, show_default=True)
+@click.option("--terminated", type=click.DateTime(["%Y-%m-%d"]), help="Termination date.")
+@click.option("--by", default=getpass.getuser, help="Who records it (default: the current user).")
+@click.pass_obj
+def contracts_set(
+    runtime: Runtime, company_id: int, fee: str, period: str, start_on: datetime,
+    effective: datetime | None, currency: str, tacit_renewal: bool, terminated: datetime | None,
+    by: str,
+) -> None:  # fmt: skip
+    """Record a customer's contract, or a new fee from a renewal (versions are kept).
+
+    \b
+    Example:
+        sla-tracker contracts set 103001000001 --fee 6000 --period annual --start 2026-01-01
+        sla-tracker contracts set 103001000001 --fee 6600 --start 2026-01-01 --effective 2027-01-01
+    """
+    terms = ContractTerms(
+        company_id, parse_fee(fee), period, start_on.date(),
+        effective.date() if effective else None, currency, tacit_renewal,
+        terminated.date() if terminated else None,
+    )  # fmt: skip
+    record_contract(runtime.engine, terms, by=by, now=runtime.now)
+    click.echo(
+        f"Company {company_id}: {terms.fee} {currency} {period} "
+        f"from {terms.effective_on or terms.start_on}"
+    )
+
+
+@contracts.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def contracts_list(runtime: Runtime, as_json: bool) -> None:
+    """The contracts on record, with every fee version.
+
+    \b
+    Example:
+        sla-tracker contracts list --json
+    """
+    data = [contract_json(contract) for contract in load_contracts(runtime.engine).values()]
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+        return
+    for item in data:
+        fees = ", ".join(f"{fee['fee']} from {fee['effective']}" for fee in item["fees"])
+        click.echo(f"{item['company_id']}: {item['period']} from {item['start']}, {fees}")
+
+
+@contracts.command("import")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--by", default=getpass.getuser, help="Who records them (default: the current user).")
+@click.pass_obj
+def contracts_import(runtime: Runtime, path: Path, by: str) -> None:
+    """Import contracts from CSV, all or nothing.
+
+    Columns: company_id, fee, period, start, and optionally effective, currency,
+    tacit_renewal, terminated. A bad row is reported with its line number.
+
+    \b
+    Example:
+        sla-tracker contracts import contracts.csv
+    """
+    count = import_contracts(runtime.engine, path, by=by, now=runtime.now)
+    click.echo(f"Imported {count} contract version(s) from {path}")
+
+
+@cli.command("indemnities")
+@click.option("--company", "company_id", type=int, help="Only this Freshdesk company id.")
+@click.option(
+    "--period", "period_text", help="Subscription periods overlapping 2026, 2026-Q4 or 2026-11."
+)
+@as_of_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV.")
+@click.pass_obj
+def indemnities_command(
+    runtime: Runtime, company_id: int | None, period_text: str | None, as_of: datetime | None,
+    as_json: bool, as_csv: bool,
+) -> None:  # fmt: skip
+    """What each customer could claim (C10), per subscription period, capped (C12).
+
+    \b
+    Example:
+        sla-tracker indemnities --period 2026 --json
+    """
+    now = _as_of(runtime, as_of)
+    lines = _customer_lines(runtime, now)
+    window = period_window(period_text, runtime.calendar(None)) if period_text else None
+    chosen = [
+        line for line in lines
+        if (company_id is None or line.company_id == company_id)
+        and (window is None or line.amount is None
+             or (line.amount.period.start < window[1] and line.amount.period.end > window[0]))
+    ]  # fmt: skip
+    if not _emitted(chosen, indemnity_json, indemnities_csv, as_json=as_json, as_csv=as_csv):
+        render(indemnities_table(chosen, title=f"Indemnities as of {format_instant(now)}"))
+
+
+@cli.command("exposure")
+@click.option("--until", callback=_optional_instant, help="Horizon (default: in 7 days).")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def exposure_command(runtime: Runtime, until: datetime | None, as_json: bool) -> None:
+    """Money at risk: unrestored GTR tickets as if they stayed so until the horizon.
+
+    \b
+    Example:
+        sla-tracker exposure --until 2026-12-31T23:59:59+01:00
+    """
+    horizon = until or default_horizon(runtime.now)
+    reports = _reports(runtime, now=runtime.now)
+    found = exposure(
+        runtime.engine, runtime.settings, runtime.calendar(None), reports,
+        now=runtime.now, until=horizon,
+    )  # fmt: skip
+    if as_json:
+        click.echo(json.dumps([exposure_json(item) for item in found], indent=2))
+    else:
+        render(exposure_table(found, title=f"Exposure until {format_instant(horizon)}"))
+
+
+@cli.group()
+def period() -> None:
+    """Subscription periods: freeze their indemnities."""
+
+
+@period.command("close")
+@click.argument("targets", nargs=-1, metavar="(COMPANY_ID|--all) PERIOD")
+@click.option("--all", "all_companies", is_flag=True, help="Every customer.")
+@click.option("--by", default=getpass.getuser, help="Who closes (default: the current user).")
+@click.pass_obj
+def period_close(runtime: Runtime, targets: tuple[str, ...], all_companies: bool, by: str) -> None:
+    """Freeze the indemnities of subscription periods ending within PERIOD.
+
+    A later change that would alter a closed period shows as an adjustment carried to the
+    next open period, never as a silent rewrite.
+
+    \b
+    Example:
+        sla-tracker period close --all 2026
+        sla-tracker period close 103001000001 2026-12
+    """
+    if len(targets) != (1 if all_companies else 2) or not (all_companies or targets[0].isdigit()):
+        raise click.UsageError(
+            "give a COMPANY_ID or --all, then the PERIOD (2026, 2026-Q4, 2026-11)"
+        )
+    period_text = targets[-1]
+    company_id = None if all_companies else int(targets[0])
+    lines = [line for line in _customer_lines(runtime, runtime.now)
+             if all_companies or line.company_id == company_id]  # fmt: skip
+    window = period_window(period_text, runtime.calendar(None))
+    closed = close_periods(runtime.engine, lines, window=window, by=by, now=runtime.now)
+    for line in closed:
+        amount = line.amount
+        if amount is not None:
+            click.echo(f"Closed {line.company_id} {amount.period.label}: {amount.amount:.2f}")
+    if not closed:
+        click.echo("Nothing to close: no open period with an indemnity ends in " + period_text)
+
+
+@cli.command("statement")
+@click.argument("company_id", type=int)
+@click.option("--period", "period_text", required=True, help="2026, 2026-Q4 or 2026-11.")
+@click.option("--lang", type=click.Choice(["fr", "en"]), help="Default: report.language.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="HTML file to write.",
+)
+@as_of_option
+@click.pass_obj
+def statement_command(
+    runtime: Runtime,
+    company_id: int,
+    period_text: str,
+    lang: str | None,
+    out: Path,
+    as_of: datetime | None,
+) -> None:
+    """Write a customer's indemnity statement (HTML) for a support manager to send.
+
+    \b
+    Example:
+        sla-tracker statement 103001000001 --period 2026 --lang fr --out releve-2026.html
+    """
+    now = _as_of(runtime, as_of)
+    calendar_ = runtime.calendar(None)
+    window = period_window(period_text, calendar_)
+    lines = [line for line in _customer_lines(runtime, now) if line.company_id == company_id
+             and line.amount is not None and line.amount.period.start < window[1]
+             and line.amount.period.end > window[0]]  # fmt: skip
+    html = render_statement(lines, company_id=company_id, period_text=period_text,
+                            language=lang or runtime.settings.report.language, calendar=calendar_,
+                            settings=runtime.settings, now=now)  # fmt: skip
+    out.write_text(html, encoding="utf-8")
+    click.echo(f"Wrote {out} ({len(lines)} period(s))")

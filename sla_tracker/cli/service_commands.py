@@ -1,0 +1,253 @@
+"""Service commands: sync, weekly report, service and status, schema, simulator."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import click
+from sqlalchemy import select
+
+from sla_tracker.cli.base import (
+    Runtime,
+    _optional_instant,
+    _sync,
+    cli,
+)
+from sla_tracker.config import (
+    current_instant,
+)
+from sla_tracker.core.instants import format_instant
+from sla_tracker.freshdesk import FreshdeskClient
+from sla_tracker.reports import (
+    build_weekly_report,
+    previous_week,
+    render_weekly_report,
+    send_weekly_report,
+)
+from sla_tracker.scheduler import Service, build_scheduler, triggers
+from sla_tracker.simulator.server import SimulatorHTTPServer, make_state
+from sla_tracker.storage import (
+    SyncRun,
+    SyncState,
+    lock_holder,
+    service_lock,
+    table_of,
+    upgrade,
+)
+from sla_tracker.sync import RECONCILE
+
+
+@cli.command("sync")
+@click.option("--full", is_flag=True, help="Re-read every ticket since sync.start_date.")
+@click.option("--since", callback=_optional_instant, help="Re-read tickets updated since INSTANT.")
+@click.option("--reconcile", is_flag=True, help="Also re-read open tickets by id now.")
+@click.pass_obj
+def sync_command(runtime: Runtime, full: bool, since: datetime | None, reconcile: bool) -> None:
+    """Poll Freshdesk into the database (incremental; safe to interrupt and rerun).
+
+    \b
+    Example:
+        SLA_TRACKER_FRESHDESK_API_KEY=... sla-tracker sync
+        sla-tracker sync --since 2026-11-01T00:00:00Z
+    """
+    client = FreshdeskClient.from_settings(runtime.settings.freshdesk)
+    report = _sync(runtime, client, full=full, since=since, reconcile=reconcile)
+    click.echo(report.summary())
+
+
+@cli.group()
+def report() -> None:
+    """Reports for support managers."""
+
+
+@report.command("weekly")
+@click.option("--week", help="ISO week, e.g. 2026-W48 (default: the last complete week).")
+@click.option("--lang", type=click.Choice(["fr", "en"]), help="Default: report.language.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the HTML here.")
+@click.option("--send", "send_mail", is_flag=True, help="E-mail it to smtp.recipients.")
+@click.option("--force", is_flag=True, help="Send even if this week was already sent.")
+@click.pass_obj
+def report_weekly(
+    runtime: Runtime,
+    week: str | None,
+    lang: str | None,
+    out: Path | None,
+    send_mail: bool,
+    force: bool,
+) -> None:
+    """The weekly SLA report: compliance, breaches, risks, indemnities, exposure, sync health.
+
+    \b
+    Example:
+        sla-tracker report weekly --week 2026-W48 --out week-48.html
+        sla-tracker report weekly --send
+    """
+    calendar_ = runtime.calendar(None)
+    week = week or previous_week(runtime.now, calendar_)
+    built = build_weekly_report(
+        runtime.engine, runtime.settings, calendar_, week=week, now=runtime.now
+    )
+    rendered = render_weekly_report(
+        built, language=lang or runtime.settings.report.language, calendar=calendar_
+    )
+    if out:
+        out.write_text(rendered.html, encoding="utf-8")
+        click.echo(f"Wrote {out}")
+    if send_mail:
+        message_id = send_weekly_report(runtime.engine, runtime.settings, rendered, week=week,
+                                        now=runtime.now, force=force)  # fmt: skip
+        recipients = ", ".join(runtime.settings.smtp.recipients)
+        click.echo(f"Sent the report of {week} to {recipients} ({message_id})")
+    if not out and not send_mail:
+        click.echo(rendered.text)
+
+
+@cli.command("run")
+@click.pass_obj
+def run_command(runtime: Runtime) -> None:
+    """Run the background service: sync, alerts, reconciliation, weekly report.
+
+    Only one instance is active per database; others wait as standbys and take over when
+    it stops or dies. SIGTERM or Ctrl-C lets the running job finish, then stops.
+
+    \b
+    Example:
+        SLA_TRACKER_FRESHDESK_API_KEY=... sla-tracker --config /etc/sla-tracker.toml run
+    """
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    for chatty in ("apscheduler", "alembic"):  # our own line per job says what matters
+        logging.getLogger(chatty).setLevel(logging.WARNING)
+    log = logging.getLogger("sla_tracker.service")
+    settings = runtime.settings
+    client = FreshdeskClient.from_settings(settings.freshdesk)
+    service = Service(settings, runtime.engine, runtime.calendar(None), client, current_instant)
+    holder = f"sla-tracker pid {os.getpid()} on {socket.gethostname()}"
+    announced: list[bool] = []
+
+    def standby() -> None:
+        if not announced:
+            log.info(
+                "standby: another instance is active (%s); waiting", lock_holder(runtime.engine)
+            )
+            announced.append(True)
+
+    poll = settings.schedule.standby_poll_seconds
+    with service_lock(runtime.engine, holder=holder, poll_seconds=poll, on_standby=standby):
+        scheduler = build_scheduler(service)
+
+        def stop(signum: int, _frame: object) -> None:
+            log.info(
+                "received %s: finishing the running job, then stopping", signal.Signals(signum).name
+            )
+            scheduler.shutdown(wait=True)
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        log.info("active: %s; jobs: %s", holder, ", ".join(job.id for job in scheduler.get_jobs()))
+        scheduler.start()
+    log.info("stopped")
+
+
+@cli.command("status")
+@click.pass_obj
+def status_command(runtime: Runtime) -> None:
+    """The last sync, the next run of each job and which instance is active.
+
+    \b
+    Example:
+        sla-tracker status
+    """
+    runs = table_of(SyncRun)
+    with runtime.engine.connect() as connection:
+        last = (
+            connection.execute(select(runs).order_by(runs.c.id.desc()).limit(1)).mappings().first()
+        )
+    if last is None:
+        click.echo("Last sync: never")
+    else:
+        outcome = last["outcome"] + (f" ({last['errors']})" if last["errors"] else "")
+        click.echo(f"Last sync: {format_instant(last['started_at'])}, {last['mode']}, {outcome}")
+    states = table_of(SyncState)
+    with runtime.engine.connect() as connection:
+        reconciled = connection.execute(
+            select(states.c.last_run_at).where(states.c.pass_name == RECONCILE)
+        ).scalar()
+    settings = runtime.settings
+    last_runs: dict[str, datetime | None] = {
+        "sync": last["started_at"] if last else None,
+        "reconcile": reconciled,
+    }
+    intervals = {
+        "sync": settings.schedule.sync_minutes,
+        "reconcile": settings.sync.reconcile_minutes,
+    }
+    for name, trigger in triggers(settings).items():
+        previous = last_runs.get(name)
+        upcoming: datetime | None
+        if previous is not None:  # interval jobs: due an interval after their last run
+            upcoming = max(runtime.now, previous + timedelta(minutes=intervals[name]))
+        else:
+            upcoming = trigger.get_next_fire_time(None, runtime.now)
+        click.echo(f"Next {name}: {format_instant(upcoming) if upcoming else 'never'}")
+    click.echo(f"Active instance: {lock_holder(runtime.engine) or 'none running'}")
+
+
+@cli.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+@click.pass_obj
+def db_upgrade(runtime: Runtime) -> None:
+    """Apply pending migrations (they also run automatically on first use).
+
+    \b
+    Example:
+        sla-tracker db upgrade
+    """
+    upgrade(runtime.engine)
+    click.echo(f"Database schema is up to date: {runtime.engine.url.render_as_string()}")
+
+
+@cli.group()
+def simulator() -> None:
+    """The bundled Freshdesk simulator."""
+
+
+@simulator.command("serve")
+@click.option("--port", default=8765, show_default=True, help="Loopback port (0: any free one).")
+@click.option("--seed", default=2026, show_default=True, help="Dataset seed.")
+@click.option("--tickets", default=2000, show_default=True, help="Tickets before now.")
+@click.option("--api-key", default="sim-key", show_default=True, help="Accepted API key.")
+@click.option("--credits-per-minute", type=int, help="Rate limit (default: none).")
+@click.pass_obj
+def simulator_serve(
+    runtime: Runtime,
+    port: int,
+    seed: int,
+    tickets: int,
+    api_key: str,
+    credits_per_minute: int | None,
+) -> None:
+    """Serve a seeded Freshdesk account on 127.0.0.1 until interrupted.
+
+    \b
+    Example:
+        sla-tracker simulator serve --port 8765 --tickets 5000
+    """
+    state = make_state(seed=seed, tickets=tickets, now=runtime.now, api_key=api_key,
+                       credits_per_minute=credits_per_minute)  # fmt: skip
+    server = SimulatorHTTPServer(state, port)
+    click.echo(f"Freshdesk simulator on {server.base_url} (API key {api_key!r}); Ctrl-C stops it")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        click.echo("stopped")
+    finally:
+        server.server_close()

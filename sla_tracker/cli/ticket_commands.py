@@ -1,0 +1,205 @@
+"""Ticket commands: listings, one ticket, its evidence, and people's decisions."""
+
+from __future__ import annotations
+
+import getpass
+import json
+from typing import TYPE_CHECKING
+
+import click
+
+from sla_tracker.cli.base import (
+    Runtime,
+    _as_of,
+    _emitted,
+    _one,
+    _optional_instant,
+    _reports,
+    as_of_option,
+    cli,
+    is_at_risk,
+    is_breached,
+)
+from sla_tracker.core.classification import GtrObject, Severity
+from sla_tracker.core.instants import format_instant
+from sla_tracker.decisions import (
+    EXCLUSION_REASONS,
+    record_classification,
+    record_exclusion,
+    revoke_exclusions,
+)
+from sla_tracker.evaluate import settings_fingerprint
+from sla_tracker.ticket_views import (
+    explanation_text,
+    ticket_json,
+    ticket_text,
+    tickets_csv,
+    tickets_table,
+    urgency,
+)
+from sla_tracker.views import render
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+
+@cli.command("tickets")
+@click.option("--open", "only_open", is_flag=True, help="Only tickets not restored.")
+@click.option(
+    "--severity", type=click.Choice([s.value for s in Severity]), help="Only this severity."
+)
+@click.option("--company", "company_id", type=int, help="Only this Freshdesk company id.")
+@click.option("--at-risk", is_flag=True, help="Running clocks past the first alert threshold.")
+@click.option("--breached", is_flag=True, help="Clocks past their target.")
+@click.option("--needs-review", is_flag=True, help="Clocks that rest on an unseen change.")
+@as_of_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV.")
+@click.pass_obj
+def tickets_command(
+    runtime: Runtime, only_open: bool, severity: str | None, company_id: int | None,
+    at_risk: bool, breached: bool, needs_review: bool, as_of: datetime | None,
+    as_json: bool, as_csv: bool,
+) -> None:  # fmt: skip
+    """Tickets with their clocks, the most urgent first.
+
+    \b
+    Example:
+        sla-tracker tickets --open --at-risk
+        sla-tracker tickets --breached --as-of 2026-11-27T17:00:00+01:00 --json
+    """
+    threshold = min(runtime.settings.alerts.thresholds, default=100) / 100
+    restored = set(runtime.settings.restoration.restored_statuses)
+    chosen = [
+        report
+        for report in _reports(runtime, now=_as_of(runtime, as_of))
+        if (not only_open or report.row["status"] not in restored)
+        and (severity is None or report.classification.severity.value == severity)
+        and (company_id is None or report.row["company_id"] == company_id)
+        and (not at_risk or is_at_risk(report, threshold))
+        and (not breached or is_breached(report))
+        and (not needs_review or report.needs_review)
+    ]
+    chosen.sort(key=urgency)
+    if not _emitted(chosen, ticket_json, tickets_csv, as_json=as_json, as_csv=as_csv):
+        render(
+            tickets_table(
+                chosen,
+                title=f"{len(chosen)} ticket(s) as of {format_instant(_as_of(runtime, as_of))}",
+            )
+        )
+
+
+@cli.command("ticket")
+@click.argument("ticket_id", type=int)
+@as_of_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_obj
+def ticket_command(runtime: Runtime, ticket_id: int, as_of: datetime | None, as_json: bool) -> None:
+    """One ticket: classification, timeline and clocks.
+
+    \b
+    Example:
+        sla-tracker ticket 48230
+        sla-tracker ticket 48230 --json
+    """
+    report = _one(runtime, ticket_id, _as_of(runtime, as_of))
+    if as_json:
+        click.echo(json.dumps(ticket_json(report), ensure_ascii=False, indent=2))
+    else:
+        click.echo(ticket_text(report, runtime.calendar(None)))
+
+
+@cli.command("explain")
+@click.argument("ticket_id", type=int)
+@as_of_option
+@click.pass_obj
+def explain_command(runtime: Runtime, ticket_id: int, as_of: datetime | None) -> None:
+    """The evidence trace of a ticket's clocks: every interval, counted or not, and why.
+
+    \b
+    Example:
+        sla-tracker explain 48230
+    """
+    now = _as_of(runtime, as_of)
+    report = _one(runtime, ticket_id, now)
+    fingerprint = settings_fingerprint(runtime.settings)
+    click.echo(explanation_text(report, runtime.calendar(None), now=now, fingerprint=fingerprint))
+
+
+@cli.command("classify")
+@click.argument("ticket_id", type=int)
+@click.option(
+    "--severity", type=click.Choice([s.value for s in Severity if s != Severity.UNCLASSIFIED])
+)
+@click.option("--gtr-object", type=click.Choice([g.value for g in GtrObject]))
+@click.option(
+    "--external/--no-external", default=None, help="Data linked to an external tool (C9)."
+)
+@click.option("--non-standard/--standard", default=None, help="Non-standard fields involved (C9).")
+@click.option("--reason", required=True, help="Why: kept with the decision.")
+@click.option("--by", default=getpass.getuser, help="Who decides (default: the current user).")
+@click.pass_obj
+def classify_command(
+    runtime: Runtime, ticket_id: int, severity: str | None, gtr_object: str | None,
+    external: bool | None, non_standard: bool | None, reason: str, by: str,
+) -> None:  # fmt: skip
+    """Record a person's classification; it beats every rule and is kept forever.
+
+    \b
+    Example:
+        sla-tracker classify 48230 --severity blocking --gtr-object invoice \\
+            --reason "Invoices cannot be created for any user" --by alice
+    """
+    given = {"severity": severity, "gtr_object": gtr_object, "external_link": external,
+             "non_standard_fields": non_standard}  # fmt: skip
+    values = {key: value for key, value in given.items() if value is not None}
+    record_classification(runtime.engine, ticket_id, values, by=by, reason=reason, now=runtime.now)
+    click.echo(
+        f"Ticket {ticket_id}: recorded {', '.join(f'{k}={v}' for k, v in values.items())} by {by}"
+    )
+
+
+@cli.command("exclude")
+@click.argument("ticket_id", type=int)
+@click.option("--reason", required=True, type=click.Choice(EXCLUSION_REASONS), help="C11 cause.")
+@click.option("--note", required=True, help="What happened, for the record.")
+@click.option(
+    "--from", "starts_at", callback=_optional_instant, help="Start of the excluded interval."
+)
+@click.option("--to", "ends_at", callback=_optional_instant, help="End of the excluded interval.")
+@click.option("--by", default=getpass.getuser, help="Who decides (default: the current user).")
+@click.pass_obj
+def exclude_command(
+    runtime: Runtime, ticket_id: int, reason: str, note: str,
+    starts_at: datetime | None, ends_at: datetime | None, by: str,
+) -> None:  # fmt: skip
+    """Record a C11 exclusion on a ticket, or on an interval of it.
+
+    \b
+    Example:
+        sla-tracker exclude 48230 --reason network_failure --note "Customer's VPN down" \\
+            --from 2026-11-27T09:00:00+01:00 --to 2026-11-27T14:00:00+01:00
+    """
+    record_exclusion(runtime.engine, ticket_id, reason=reason, note=note, by=by,
+                     now=runtime.now, starts_at=starts_at, ends_at=ends_at)  # fmt: skip
+    scope = "whole ticket"
+    if starts_at is not None and ends_at is not None:
+        scope = f"{format_instant(starts_at)} → {format_instant(ends_at)}"
+    click.echo(f"Ticket {ticket_id}: excluded ({reason}, {scope}) by {by}")
+
+
+@cli.command("unexclude")
+@click.argument("ticket_id", type=int)
+@click.option("--reason", required=True, help="Why the exclusion no longer holds.")
+@click.option("--by", default=getpass.getuser, help="Who decides (default: the current user).")
+@click.pass_obj
+def unexclude_command(runtime: Runtime, ticket_id: int, reason: str, by: str) -> None:
+    """Lift a ticket's exclusions (they stay on record).
+
+    \b
+    Example:
+        sla-tracker unexclude 48230 --reason "The outage was on our side"
+    """
+    revoke_exclusions(runtime.engine, ticket_id, reason=reason, by=by, now=runtime.now)
+    click.echo(f"Ticket {ticket_id}: exclusions lifted by {by}")
