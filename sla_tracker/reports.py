@@ -7,7 +7,7 @@ prevents a second sending live in ``send_weekly_report``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -75,7 +75,6 @@ class WeeklyReport:
     disagreements: list[dict[str, Any]]
     needs_review: list[dict[str, Any]]
     sync: dict[str, Any]
-    currency_totals: dict[str, str] = field(default_factory=dict)
 
 
 def week_bounds(week: str, calendar: BusinessCalendar) -> tuple[datetime, datetime]:

@@ -41,20 +41,7 @@ VALUE_TYPES: dict[str, Any] = {
 def rules_from_settings(settings: Settings) -> dict[str, RuleBook]:
     return {
         dimension: RuleBook(
-            [
-                Rule(
-                    name=rule.name,
-                    value=rule.value,
-                    keywords=rule.keywords,
-                    priority=rule.priority,
-                    type=rule.type,
-                    tags=rule.tags,
-                    custom_fields=rule.custom_fields,
-                    group_id=rule.group_id,
-                    source=rule.source,
-                )
-                for rule in getattr(settings.classification, dimension)
-            ]
+            [Rule(**rule.model_dump()) for rule in getattr(settings.classification, dimension)]
         )
         for dimension in DIMENSIONS
     }

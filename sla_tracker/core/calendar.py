@@ -20,7 +20,6 @@ from itertools import pairwise
 from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-MON, TUE, WED, THU, FRI, SAT, SUN = range(7)
 WEEKDAY_KEYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 MINUTES_PER_DAY = 24 * 60
 FIRST_YEAR, LAST_YEAR = 1900, 2999  # the span the engine agrees to tabulate
@@ -110,7 +109,7 @@ class BusinessCalendar:
     Args:
         name: how users select the calendar (its file name without ``.toml``).
         timezone: IANA zone of the windows, e.g. ``Europe/Paris``.
-        weekly: opening windows per weekday (``MON`` … ``SUN``); a missing day is closed.
+        weekly: opening windows per weekday (0 = Monday … 6 = Sunday); a missing day is closed.
         holidays: named public holidays of a year (closed unless listed in ``open_dates``).
         closed_dates: extra closures such as bridge days, with their reason.
         open_dates: dates open despite a holiday or closure, with that day's windows.
