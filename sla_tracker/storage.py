@@ -204,6 +204,50 @@ class StatusTransition(SQLModel, table=True):
     observed_at: datetime = _instant(nullable=False)
     kind: str  # observed | inferred | gap
     evidence: str
+    # A late snapshot re-derives the ticket's history: the transitions it replaces stay,
+    # marked superseded, so that ``--as-of`` still answers as the tracker did then.
+    superseded_at: datetime | None = _instant()
+
+
+class TicketSnapshot(SQLModel, table=True):
+    """The status facts of one version of a ticket (one ``updated_at``), as first received.
+
+    Freshdesk gives snapshots, not events: keeping every version lets the status history be
+    derived from all of them in ``updated_at`` order, whatever order they arrived in.
+    """
+
+    __tablename__ = "ticket_snapshot"
+    __table_args__ = (UniqueConstraint("ticket_id", "updated_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = _big_id(index=True, nullable=False)
+    updated_at: datetime = _instant(nullable=False)
+    observed_at: datetime = _instant(nullable=False)
+    status: int
+    created_at: datetime = _instant(nullable=False)
+    status_updated_at: datetime | None = _instant()
+    pending_since: datetime | None = _instant()
+    resolved_at: datetime | None = _instant()
+    closed_at: datetime | None = _instant()
+    reopened_at: datetime | None = _instant()
+
+
+class CustomerReply(SQLModel, table=True):
+    """One customer reply instant the tracker observed (SPEC §4: every reply counts).
+
+    ``requester_responded_at`` only holds the latest reply: each value it takes, and replies
+    read from the conversations, are kept here so that a later reply never moves an earlier
+    pause's end.
+    """
+
+    __tablename__ = "customer_reply"
+    __table_args__ = (UniqueConstraint("ticket_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = _big_id(index=True, nullable=False)
+    at: datetime = _instant(nullable=False)
+    observed_at: datetime = _instant(nullable=False)
+    source: str  # stats.requester_responded_at | conversation
 
 
 class TicketChange(SQLModel, table=True):
