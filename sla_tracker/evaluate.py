@@ -46,6 +46,7 @@ from sla_tracker.rules import (
 from sla_tracker.storage import (
     ClassificationOverride,
     Company,
+    CustomerReply,
     ExclusionRecord,
     StatusTransition,
     Ticket,
@@ -132,15 +133,20 @@ def evaluate_tickets(
     now: datetime,
     ticket_ids: Iterable[int] | None = None,
     with_transitions: bool = False,
+    keep_verdicts: bool = False,
 ) -> list[TicketReport]:
     """Judge the stored tickets as of ``now``, in id order.
 
     Without ``ticket_ids``, deleted, spam and gone tickets are left out. With
     ``with_transitions`` each report keeps its transitions, history and every column, for
     the one-ticket views. Tickets are read and judged a chunk at a time.
+
+    Reads never write: only a writing path (the service after a poll) passes
+    ``keep_verdicts`` to store the rules' verdicts it had to compute, so that a read command
+    never competes with a sync for the database's write lock.
     """
     job = _Job(engine, settings, calendar, now, exact=ticket_ids is not None,
-               detail=with_transitions)  # fmt: skip
+               detail=with_transitions, keep_verdicts=keep_verdicts)  # fmt: skip
     with engine.connect() as connection:
         chunks = _id_chunks(connection, ticket_ids, now)
     with _no_cyclic_gc():
@@ -174,6 +180,7 @@ class _Job:
     now: datetime
     exact: bool
     detail: bool
+    keep_verdicts: bool
     _shared: tuple[Any, Any, Any] | None = None
 
     def run(self, chunk: list[int]) -> list[TicketReport]:
@@ -195,11 +202,13 @@ class _Job:
             transitions = _transitions(
                 connection, chunk, self.now, detail=self.detail, exact=self.exact
             )
+            replies = _replies(connection, chunk, self.now, exact=self.exact)
         reports = [
             judge(
                 row,
                 names.get(row["company_id"]),
                 transitions.get(row["id"], []),
+                replies.get(row["id"], []),
                 overrides.get(row["id"], []),
                 exclusions.get(row["id"], []),
                 detail=self.detail,
@@ -207,7 +216,8 @@ class _Job:
             for row in rows
             if self.exact or not (row["deleted"] or row["spam"] or row["gone"])
         ]
-        _store_verdicts(self.engine, judge.computed, judge.fingerprint)
+        if self.keep_verdicts:
+            _store_verdicts(self.engine, judge.computed, judge.fingerprint)
         return reports
 
 
@@ -261,6 +271,7 @@ class _Judge:
         row: Mapping[str, Any],
         company_name: str | None,
         transitions: Sequence[TransitionRow],
+        replies: Sequence[datetime],
         overrides: Sequence[Mapping[str, Any]],
         exclusions: Sequence[Mapping[str, Any]],
         *,
@@ -283,7 +294,7 @@ class _Judge:
             changes=_changes(row, transitions),
             severities=severity_history(by_rules, row["created_at"], decisions),
             responded_at=_responded_at(row, transitions, self.settings),
-            customer_replied_at=row["requester_responded_at"],
+            customer_replies=_customer_replies(replies, row["requester_responded_at"]),
             exclusions=active,
             accepted_channel=accepted_channel,
             gtr_eligible=not gtr_reasons,
@@ -303,7 +314,7 @@ class _Judge:
             restoration=restoration,
             history=history if detail else None,
             transitions=list(transitions) if detail else [],
-            disagreements=_disagreements(row, response, restoration, self.tolerance),
+            disagreements=_disagreements(row, response, self.tolerance),
         )
 
 
@@ -379,7 +390,11 @@ def _transitions(
     columns = [table.c.ticket_id, table.c.from_status, table.c.to_status, table.c.at, table.c.kind]
     if detail:
         columns += [table.c.observed_at, table.c.evidence]
-    criteria = [table.c.observed_at <= now, table.c.ticket_id.between(ids[0], ids[-1])]
+    criteria = [
+        table.c.observed_at <= now,
+        table.c.superseded_at.is_(None) | (table.c.superseded_at > now),
+        table.c.ticket_id.between(ids[0], ids[-1]),
+    ]
     if exact:  # scattered ids: the range alone would read the transitions of every ticket between
         criteria.append(table.c.ticket_id.in_(ids))
     order = (table.c.ticket_id, table.c.at, table.c.id)
@@ -387,6 +402,28 @@ def _transitions(
     for ticket_id, *values in fetch_rows(connection, columns, *criteria, order_by=order):
         grouped[ticket_id].append(TransitionRow(*values))
     return grouped
+
+
+def _replies(
+    connection: Connection, ids: list[int], now: datetime, *, exact: bool
+) -> dict[int, list[datetime]]:
+    """Customer reply instants observed by ``now``, per ticket, in time order."""
+    table = table_of(CustomerReply)
+    criteria = [table.c.observed_at <= now, table.c.ticket_id.between(ids[0], ids[-1])]
+    if exact:
+        criteria.append(table.c.ticket_id.in_(ids))
+    grouped: dict[int, list[datetime]] = defaultdict(list)
+    columns = [table.c.ticket_id, table.c.at]
+    for ticket_id, at in fetch_rows(connection, columns, *criteria, order_by=[table.c.at]):
+        grouped[ticket_id].append(at)
+    return grouped
+
+
+def _customer_replies(observed: Sequence[datetime], latest: datetime | None) -> list[datetime]:
+    """Every reply kept by the sync, and the poll's latest (which the log may not hold yet)."""
+    if latest is None or latest in observed:
+        return list(observed)
+    return sorted([*observed, latest])
 
 
 def _override(entry: Mapping[str, Any]) -> Override:
@@ -431,24 +468,22 @@ def _responded_at(
     return min((at for at in candidates if at is not None), default=None)
 
 
-def _disagreements(
-    row: Mapping[str, Any], response: Clock, restoration: Clock, tolerance: int
-) -> list[str]:
-    """Freshdesk's due dates against the contract's deadlines: a mismatch is a finding."""
-    found = []
-    for label, theirs, clock in (
-        ("fr_due_by", row["fr_due_by"], response),
-        ("due_by", row["due_by"], restoration),
-    ):
-        ours = clock.deadline or clock.breached_at
-        if theirs is None or ours is None or not clock.contractual:
-            continue
-        gap = (theirs - ours).total_seconds()
-        if abs(gap) > tolerance:
-            direction = "earlier" if gap < 0 else "later"
-            hours, minutes = divmod(round(abs(gap)) // 60, 60)
-            found.append(
-                f"Freshdesk {label} {theirs:%Y-%m-%dT%H:%M:%SZ} is {hours} h {minutes:02d} min "
-                f"{direction} than the contract's {clock.name} deadline"
-            )
-    return found
+def _disagreements(row: Mapping[str, Any], response: Clock, tolerance: int) -> list[str]:
+    """Freshdesk's first-response due date against the contract's response deadline.
+
+    Only like with like: ``fr_due_by`` is Freshdesk's response target. Its ``due_by`` is a
+    resolution target, not the 72-hour GTR, so it is shown beside the restoration clock but
+    never reported as a disagreement.
+    """
+    theirs, ours = row["fr_due_by"], response.deadline
+    if theirs is None or ours is None or not response.contractual:
+        return []
+    gap = (theirs - ours).total_seconds()
+    if abs(gap) <= tolerance:
+        return []
+    direction = "earlier" if gap < 0 else "later"
+    hours, minutes = divmod(round(abs(gap)) // 60, 60)
+    return [
+        f"Freshdesk fr_due_by {theirs:%Y-%m-%dT%H:%M:%SZ} is {hours} h {minutes:02d} min "
+        f"{direction} than the contract's response deadline"
+    ]

@@ -422,8 +422,11 @@ def exposure(
         clock = report.restoration
         if clock.state not in (ClockState.RUNNING, ClockState.PAUSED, ClockState.BREACHED):
             continue
-        breach_at = clock.breached_at or clock.deadline
-        if breach_at is None:
+        if clock.breached_at is not None:
+            breach_at = clock.breached_at
+        elif clock.deadline is not None:  # strict breach: the first business second past it
+            breach_at = calendar.next_open_instant(clock.deadline)
+        else:
             continue
         contract = contracts.get(report.row["company_id"])
         amount = None

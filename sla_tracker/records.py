@@ -45,6 +45,19 @@ TRACKED_FIELDS = (
 )
 
 
+# A ticket version's status facts, kept for every ``updated_at`` in the snapshot log.
+SNAPSHOT_FIELDS = (
+    "updated_at",
+    "status",
+    "created_at",
+    "status_updated_at",
+    "pending_since",
+    "resolved_at",
+    "closed_at",
+    "reopened_at",
+)
+
+
 class RecordError(ValueError):
     """A Freshdesk record that cannot be stored as it is; names the record and field."""
 
@@ -141,13 +154,14 @@ def status_facts(row: Mapping[str, Any]) -> StatusFacts:
 def changed_fields(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, list[Any]]:
     """``{field: [old, new]}`` for the tracked fields that differ, JSON-ready."""
     return {
-        key: [_jsonable(old.get(key)), _jsonable(new.get(key))]
+        key: [jsonable(old.get(key)), jsonable(new.get(key))]
         for key in TRACKED_FIELDS
         if key in new and old.get(key) != new.get(key)
     }
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """An instant as the change log writes it; other values as they are."""
     if isinstance(value, datetime):
         return value.strftime("%Y-%m-%dT%H:%M:%SZ")
     return value

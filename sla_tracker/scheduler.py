@@ -65,7 +65,9 @@ class Service:
         }
 
     def alert(self, now: datetime) -> dict[str, Any]:
-        reports = evaluate_tickets(self.engine, self.settings, self.calendar, now=now)
+        reports = evaluate_tickets(
+            self.engine, self.settings, self.calendar, now=now, keep_verdicts=True
+        )
         recorded = record_events(
             self.engine, due_events(reports, self.settings.alerts.thresholds), now=now
         )

@@ -23,24 +23,28 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from sla_tracker.config import ConfigError
 from sla_tracker.core.instants import format_instant
-from sla_tracker.core.timeline import detect_transitions
+from sla_tracker.core.timeline import StatusFacts, Transition, detect_transitions
 from sla_tracker.freshdesk import MAX_PAGE, FreshdeskValidationError
 from sla_tracker.records import (
+    SNAPSHOT_FIELDS,
     RecordError,
     changed_fields,
     company_row,
     instant,
+    jsonable,
     status_facts,
     ticket_row,
 )
 from sla_tracker.storage import (
     Company,
+    CustomerReply,
     StatusTransition,
     SyncRun,
     SyncState,
     Ticket,
     TicketChange,
     TicketField,
+    TicketSnapshot,
     sync_lock,
     table_of,
 )
@@ -60,6 +64,8 @@ LIST_INCLUDE = "stats,description"  # 5 credits a call; descriptions feed classi
 TICKET_TABLE = table_of(Ticket)
 STATE_TABLE = table_of(SyncState)
 RUN_TABLE = table_of(SyncRun)
+SNAPSHOT_TABLE = table_of(TicketSnapshot)
+REPLY_TABLE = table_of(CustomerReply)
 
 
 class SyncError(Exception):
@@ -235,51 +241,154 @@ def _updated_at(record: Mapping[str, Any]) -> datetime | None:
 
 
 def _store_tickets(run: _Run, records: list[dict[str, Any]], *, pass_name: str) -> None:
-    """Upsert one page with its transitions and change log, and move the watermark, atomically."""
+    """Store one page with its transitions, replies and change log, and move the watermark,
+    in one transaction.
+
+    Snapshots are applied per ticket in ``updated_at`` order, so a ticket twice in a page is
+    one ticket. A snapshot older than the stored one never replaces it: it is kept in the
+    snapshot log, noted in the change log as ignored, and the ticket's status history is
+    derived again from every snapshot in ``updated_at`` order — delivery order and grouping
+    into polls never change the result.
+    """
     if not records:
         return
     try:
         rows = [_flagged(ticket_row(r, now=run.now), pass_name) for r in records]
     except RecordError as error:
         raise SyncError(f"Freshdesk sent a ticket that cannot be stored: {error}") from None
+    rows.sort(key=lambda row: (row["id"], row["updated_at"]))
     with run.engine.begin() as connection:
-        stored = _stored_tickets(connection, [row["id"] for row in rows])
-        transitions, changes = [], []
+        stored = _stored_tickets(connection, sorted({row["id"] for row in rows}))
+        page = _PageWrites(run)
         for row in rows:
             old = stored.get(row["id"])
-            row["first_seen_at"] = old["first_seen_at"] if old else run.now
-            if old is None:  # its arrival is first_seen_at: the change log holds changes only
-                run.report.tickets_new += 1
-            elif diff := changed_fields(old, row):
-                run.report.tickets_updated += 1
-                changes.append(_change(run, row["id"], diff))
-                run.report.deleted += "deleted" in diff and bool(row.get("deleted"))
-                run.report.spam += "spam" in diff and bool(row.get("spam"))
-            for found in detect_transitions(status_facts(old) if old else None, status_facts(row)):
-                transitions.append(
-                    {
-                        "ticket_id": row["id"],
-                        "from_status": found.from_status,
-                        "to_status": found.to_status,
-                        "at": found.at,
-                        "observed_at": run.now,
-                        "kind": str(found.kind),
-                        "evidence": found.evidence,
-                    }
-                )
-        _upsert(
-            connection,
-            TICKET_TABLE,
-            rows,
-            keep=("first_seen_at",),
-            keep_if_null=("description_text",),
-        )
-        _insert(connection, StatusTransition, transitions)
-        _insert(connection, TicketChange, changes)
-        run.report.transitions += len(transitions)
+            if old is not None and row["updated_at"] < old["updated_at"]:
+                page.late(row, old)
+                continue
+            page.apply(row, old)
+            stored[row["id"]] = row
+        page.write(connection)
         if pass_name in (TICKETS, DELETED, SPAM):
             newest = max(row["updated_at"] for row in rows)
             _set_state(connection, pass_name, watermark=newest)
+
+
+@dataclass
+class _PageWrites:
+    """What one page adds to the store, gathered so that it is written in a few statements."""
+
+    run: _Run
+    tickets: dict[int, dict[str, Any]] = field(default_factory=dict)
+    snapshots: list[dict[str, Any]] = field(default_factory=list)
+    replies: list[dict[str, Any]] = field(default_factory=list)
+    transitions: list[dict[str, Any]] = field(default_factory=list)
+    changes: list[dict[str, Any]] = field(default_factory=list)
+    rederive: set[int] = field(default_factory=set)
+
+    def apply(self, row: dict[str, Any], old: Mapping[str, Any] | None) -> None:
+        """A snapshot as new as the stored one, or newer: it becomes the stored ticket."""
+        run = self.run
+        row["first_seen_at"] = old["first_seen_at"] if old else run.now
+        if old is None:  # its arrival is first_seen_at: the change log holds changes only
+            run.report.tickets_new += 1
+        elif diff := changed_fields(old, row):
+            run.report.tickets_updated += 1
+            self.changes.append(_change(run, row["id"], diff))
+            run.report.deleted += "deleted" in diff and bool(row.get("deleted"))
+            run.report.spam += "spam" in diff and bool(row.get("spam"))
+        if old is None or row["updated_at"] > old["updated_at"]:
+            self.snapshots.append(_snapshot(row, run.now))
+            previous = status_facts(old) if old else None
+            self.transitions += _transition_rows(
+                row["id"], detect_transitions(previous, status_facts(row)), run.now
+            )
+        self._reply(row)
+        self.tickets[row["id"]] = row
+
+    def late(self, row: dict[str, Any], old: Mapping[str, Any]) -> None:
+        """A snapshot older than the stored one: logged as ignored, kept for the history."""
+        ignored = {"ignored_snapshot": [jsonable(old["updated_at"]), jsonable(row["updated_at"])]}
+        self.changes.append(_change(self.run, row["id"], ignored))
+        self.snapshots.append(_snapshot(row, self.run.now))
+        self.rederive.add(row["id"])
+        self._reply(row)
+
+    def _reply(self, row: Mapping[str, Any]) -> None:
+        if row["requester_responded_at"] is not None:
+            self.replies.append(
+                {
+                    "ticket_id": row["id"],
+                    "at": row["requester_responded_at"],
+                    "observed_at": self.run.now,
+                    "source": "stats.requester_responded_at",
+                }
+            )
+
+    def write(self, connection: Connection) -> None:
+        _upsert(connection, TICKET_TABLE, list(self.tickets.values()),
+                keep=("first_seen_at",), keep_if_null=("description_text",))  # fmt: skip
+        _insert_new(connection, SNAPSHOT_TABLE, self.snapshots)
+        _insert_new(connection, REPLY_TABLE, self.replies)
+        _insert(connection, StatusTransition, self.transitions)
+        _insert(connection, TicketChange, self.changes)
+        self.run.report.transitions += len(self.transitions)
+        for ticket_id in sorted(self.rederive):
+            self.run.report.transitions += _rederive_history(connection, ticket_id, self.run.now)
+
+
+def _snapshot(row: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    return {
+        "ticket_id": row["id"],
+        "observed_at": now,
+        **{name: row.get(name) for name in SNAPSHOT_FIELDS},
+    }
+
+
+def _transition_rows(
+    ticket_id: int, found: Iterable[Transition], observed_at: datetime
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "ticket_id": ticket_id,
+            "from_status": transition.from_status,
+            "to_status": transition.to_status,
+            "at": transition.at,
+            "observed_at": observed_at,
+            "kind": str(transition.kind),
+            "evidence": transition.evidence,
+        }
+        for transition in found
+    ]
+
+
+def _rederive_history(connection: Connection, ticket_id: int, now: datetime) -> int:
+    """Derive a ticket's transitions again from every snapshot, in ``updated_at`` order.
+
+    The transitions it replaces are marked superseded (``--as-of`` still sees them as they
+    were); returns the number of transitions added.
+    """
+    query = (
+        select(*[SNAPSHOT_TABLE.c[name] for name in SNAPSHOT_FIELDS])
+        .where(SNAPSHOT_TABLE.c.ticket_id == ticket_id)
+        .order_by(SNAPSHOT_TABLE.c.updated_at)
+    )
+    derived: list[Transition] = []
+    previous: StatusFacts | None = None
+    for snapshot in connection.execute(query).mappings():
+        current = status_facts(dict(snapshot))
+        derived += detect_transitions(previous, current)
+        previous = current
+    table = table_of(StatusTransition)
+    live = (table.c.ticket_id == ticket_id) & table.c.superseded_at.is_(None)
+    key = [table.c.from_status, table.c.to_status, table.c.at, table.c.kind, table.c.evidence]
+    kept = [tuple(row) for row in connection.execute(select(*key).where(live).order_by(table.c.id))]
+    wanted = [(t.from_status, t.to_status, t.at, str(t.kind), t.evidence) for t in derived]
+    if kept == wanted:
+        return 0
+    connection.execute(update(table).where(live).values(superseded_at=now))
+    rows = _transition_rows(ticket_id, derived, now)
+    _insert(connection, StatusTransition, rows)
+    return len(rows)
 
 
 def _flagged(row: dict[str, Any], pass_name: str) -> dict[str, Any]:
@@ -420,6 +529,13 @@ def _upsert(
 def _insert(connection: Connection, model: type[SQLModel], rows: list[dict[str, Any]]) -> None:
     if rows:
         connection.execute(table_of(model).insert(), rows)
+
+
+def _insert_new(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Insert the rows whose unique key is not stored yet (a fact seen twice is one fact)."""
+    if rows:
+        dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+        connection.execute(dialect.insert(table).on_conflict_do_nothing(), rows)
 
 
 def _watermark(engine: Engine, pass_name: str) -> datetime | None:

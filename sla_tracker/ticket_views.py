@@ -47,6 +47,8 @@ def clock_json(clock: Clock) -> dict[str, Any]:
         "remaining_seconds": clock.remaining_seconds,
         "deadline": _instant(clock.deadline),
         "breached_at": _instant(clock.breached_at),
+        "stopped_at": _instant(clock.stopped_at),
+        "margin_seconds": clock.margin_seconds,
     }
 
 
@@ -179,6 +181,11 @@ def ticket_text(report: TicketReport, calendar: BusinessCalendar) -> str:
             f"[{change.kind}: {change.evidence}; seen {_instant(change.observed_at)}]"
         )
     lines.append("Clocks:")
+    freshdesk = {
+        "response": f"Freshdesk fr_due_by {_instant(report.row['fr_due_by'])}",
+        "restoration": f"Freshdesk due_by {_instant(report.row['due_by'])} "
+        "(its resolution target, not the GTR)",
+    }
     for clock in (report.response, report.restoration):
         lines.append(
             f"  {clock.name}: {clock.state}" + (f" — {clock.reason}" if clock.reason else "")
@@ -189,17 +196,23 @@ def ticket_text(report: TicketReport, calendar: BusinessCalendar) -> str:
                 f"    target {duration(clock.target_seconds)}{contractual}, elapsed "
                 f"{duration(clock.elapsed_seconds)}, remaining {duration(clock.remaining_seconds)}"
             )
-            if clock.deadline:
-                lines.append(f"    deadline {format_instant(clock.deadline)}")
+            lines.append(f"    deadline {_instant(clock.deadline)}{_outcome(clock)}")
             if clock.breached_at:
                 lines.append(f"    breached at {format_instant(clock.breached_at)}")
-    lines.append(
-        f"Freshdesk: fr_due_by {_instant(report.row['fr_due_by'])}, "
-        f"due_by {_instant(report.row['due_by'])}"
-    )
-    lines += [f"  ≠ {finding}" for finding in report.disagreements]
+        lines.append(f"    {freshdesk[clock.name]}")
+        if clock.name == "response":
+            lines += [f"    ≠ {finding}" for finding in report.disagreements]
     lines += [f"Needs review: {reason}" for reason in report.needs_review]
     return "\n".join(lines)
+
+
+def _outcome(clock: Clock) -> str:
+    """What stopped the clock, beside its deadline: the instant, and the margin when met."""
+    if clock.stopped_at is None:
+        return ""
+    event = "answered" if clock.name == "response" else "restored"
+    margin = f", {duration(clock.margin_seconds)} to spare" if clock.state is ClockState.MET else ""
+    return f"; {event} {format_instant(clock.stopped_at)}{margin}"
 
 
 def explanation_text(

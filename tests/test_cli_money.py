@@ -136,9 +136,11 @@ def test_a_closed_period_keeps_its_amount_and_later_changes_become_adjustments(
         now="2027-01-06T10:00:00+01:00")  # fmt: skip
     [line] = json.loads(run(config, "indemnities", "--json", now="2027-01-06T11:00:00+01:00")[1])
     # …but the closed period keeps its frozen amount, and the difference is shown as such.
+    # With Fri 13 Nov 10:00 → Sat 10:00 excluded, the 72 h are first exceeded at the next
+    # counted business second, Mon 16 Nov 09:00 (strict breach): one hour is owed.
     assert (line["status"], line["amount"]) == ("closed", "49.32")
-    assert line["adjustments"] == [{"from_period": "2026-01-01/2027-01-01", "amount": "-16.44",
-                                    "reason": "recomputed 32.88 after it was closed at 49.32"}]  # fmt: skip
+    assert line["adjustments"] == [{"from_period": "2026-01-01/2027-01-01", "amount": "-48.64",
+                                    "reason": "recomputed 0.68 after it was closed at 49.32"}]  # fmt: skip
 
 
 def test_close_needs_a_company_or_all(config: Path) -> None:

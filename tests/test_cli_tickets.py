@@ -61,6 +61,8 @@ def test_ticket_json_is_stable(config: Path) -> None:
                 "remaining_seconds": 0,
                 "deadline": "2026-11-30T10:00:00Z",
                 "breached_at": "2026-11-30T10:00:00Z",
+                "stopped_at": None,
+                "margin_seconds": None,
             },
             "restoration": {
                 "state": "running",
@@ -69,6 +71,8 @@ def test_ticket_json_is_stable(config: Path) -> None:
                 "remaining_seconds": 244800,
                 "deadline": "2026-12-10T09:00:00Z",  # Thu 10 Dec 10:00 Paris
                 "breached_at": None,
+                "stopped_at": None,
+                "margin_seconds": None,
             },
         },
         "needs_review": [],
@@ -81,7 +85,10 @@ def test_ticket_for_people_shows_provenance_timeline_and_findings(config: Path) 
     assert code == 0
     assert "severity: blocking (rule blocking-fr)" in output
     assert "— → 2  [observed: creation" in output
-    assert "≠ Freshdesk due_by" in output
+    assert "≠ Freshdesk fr_due_by 2026-11-30T09:00:00Z is 1 h 00 min earlier" in output
+    # due_by is Freshdesk's resolution target: shown beside the GTR, never a disagreement.
+    assert "Freshdesk due_by 2026-11-30T12:00:00Z (its resolution target" in output
+    assert "≠ Freshdesk due_by" not in output
 
 
 def test_tickets_filters_and_formats(config: Path) -> None:

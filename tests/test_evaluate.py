@@ -69,6 +69,12 @@ class Scenario:
     def poll(self) -> None:
         sync_once(self.client, self.engine, self.settings, now=self.now)
 
+    def keep_verdicts(self) -> None:
+        """Evaluate as the service does after a poll: the rules' verdicts are kept."""
+        evaluate_tickets(
+            self.engine, self.settings, self.calendar, now=self.now, keep_verdicts=True
+        )
+
     def judge(self, ticket_id: int, at: str | None = None) -> TicketReport:
         now = paris(at) if at else self.now
         [report] = evaluate_tickets(
@@ -295,15 +301,17 @@ def test_the_rules_verdict_is_kept_until_a_new_poll_or_a_rule_change(tmp_path: P
         scenario.poll()
         assert stored() is None  # the sync only stores polls
         assert scenario.judge(1).classification.severity.by == "blocking-fr"
+        assert stored() is None  # a read never writes
+        scenario.keep_verdicts()
         assert stored()["severity"] == [
             "blocking",
             "rule",
             "blocking-fr",
-        ]  # kept by the first evaluation
+        ]  # kept by the service's evaluation
         scenario.at("2026-11-30 10:00").event(1, "customer_reply")
         scenario.poll()
         assert stored() is None  # a new poll: classified again next time
-        scenario.judge(1)
+        scenario.keep_verdicts()
         # A new first rule: the stored verdict no longer matches the rules and is recomputed.
         first = {"name": "invoices-are-minor", "value": "minor", "keywords": ["facture"]}
         rules = [first, *(rule.model_dump() for rule in scenario.settings.classification.severity)]
@@ -315,6 +323,8 @@ def test_the_rules_verdict_is_kept_until_a_new_poll_or_a_rule_change(tmp_path: P
             "minor",
             "invoices-are-minor",
         )
+        assert stored()["severity"] == ["blocking", "rule", "blocking-fr"]  # reads never write
+        scenario.keep_verdicts()
         assert stored()["severity"] == ["minor", "rule", "invoices-are-minor"]
     finally:
         scenario.close()

@@ -220,6 +220,14 @@ class BusinessCalendar:
                 return datetime.fromtimestamp(target - shift[bisect_left(cum_after, target)], UTC)
             starts, ends, shift, cum_after, lo, hi, _, _ = self._extend_forward(start)
 
+    def next_open_instant(self, instant: datetime) -> datetime:
+        """The first instant at or after ``instant`` that is open: ``instant`` itself inside a
+        window, else the next opening (a closing instant is closed). Whole seconds, in UTC.
+
+        Strict breach (SPEC §4) starts here: the first business second past a used-up budget.
+        """
+        return self.add_business_seconds(instant, 1) - timedelta(seconds=1)
+
     def open_windows(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
         """The opening windows inside ``[start, end)``, clipped, as UTC instants.
 

@@ -9,7 +9,8 @@ from the stored history and the instant ``now`` the caller passes in.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from bisect import bisect_right
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from functools import cached_property
 from typing import TYPE_CHECKING, NamedTuple
@@ -72,11 +73,22 @@ class TicketHistory:
     changes: Sequence[StatusChange]  # time order; the first is the status at creation
     severities: Sequence[tuple[datetime, Severity]]  # time order; the last is the final one
     responded_at: datetime | None = None  # the response-clock stop event (response.stop_on)
-    customer_replied_at: datetime | None = None  # latest customer reply (stats)
+    customer_replies: Sequence[datetime] = ()  # every customer reply observed, in time order
     exclusions: Sequence[Exclusion] = ()
     accepted_channel: bool = True
     gtr_eligible: bool = False
     gtr_reasons: Sequence[str] = ()
+
+    def known_at(self, now: datetime) -> TicketHistory:
+        """The history as it stood at ``now``: a clock's past never depends on later events."""
+        changes, replies = self.changes, self.customer_replies
+        if (not changes or changes[-1].at <= now) and (not replies or replies[-1] <= now):
+            return self
+        return replace(
+            self,
+            changes=[change for change in changes if change.at <= now] or changes[:1],
+            customer_replies=[reply for reply in replies if reply <= now],
+        )
 
     @cached_property
     def status_runs(self) -> list[tuple[datetime, datetime | None, int]]:
@@ -96,8 +108,8 @@ class Clock(NamedTuple):
     target_seconds: int | None = None
     elapsed_seconds: int = 0
     remaining_seconds: int | None = None
-    deadline: datetime | None = None
-    breached_at: datetime | None = None
+    deadline: datetime | None = None  # when the budget is (or would be) used up
+    breached_at: datetime | None = None  # the first instant past the target (SPEC §4)
     stopped_at: datetime | None = None
     started_at: datetime | None = None
     contractual: bool = True
@@ -111,11 +123,17 @@ class Clock(NamedTuple):
             return 0.0
         return self.elapsed_seconds / self.target_seconds
 
+    @property
+    def margin_seconds(self) -> int | None:
+        """Business seconds left when a clock with a target was met."""
+        return self.remaining_seconds if self.state is ClockState.MET else None
+
 
 def response_clock(
     history: TicketHistory, calendar: BusinessCalendar, policy: ClockPolicy, *, now: datetime
 ) -> Clock:
     """The *prise en compte* clock: from the report to the first response."""
+    history = history.known_at(now)
     severity = history.severities[-1][1]
     blocked = _not_judged(history, policy)
     target = policy.response_seconds.get(severity)
@@ -133,6 +151,7 @@ def restoration_clock(
     history: TicketHistory, calendar: BusinessCalendar, policy: ClockPolicy, *, now: datetime
 ) -> Clock:
     """The GTR clock: from the report to the restoration that was not undone (C8)."""
+    history = history.known_at(now)
     blocked = _not_judged(history, policy)
     if blocked or not history.gtr_eligible:
         reason = blocked or "not GTR-eligible: " + "; ".join(history.gtr_reasons)
@@ -170,25 +189,28 @@ def _run(
     end = max(start, stop if stop is not None else now)
     not_counted = _not_counted(name, history, policy, start, end)
     counted = subtract([(start, end)], [interval for interval, _ in not_counted])
-    elapsed, breached_at = 0, None
+    elapsed, deadline, breached_at = 0, None, None
     for interval_start, interval_end in counted:
         seconds = calendar.business_seconds(interval_start, interval_end)
-        if breached_at is None and elapsed + seconds >= target:
-            breached_at = calendar.add_business_seconds(interval_start, target - elapsed)
+        if deadline is None and elapsed + seconds >= target:
+            deadline = calendar.add_business_seconds(interval_start, target - elapsed)
+        if deadline is not None and breached_at is None:
+            # Strict breach: the first counted business instant after the budget is used up
+            # (the next opening when the deadline is a closing time).
+            candidate = calendar.next_open_instant(max(interval_start, deadline))
+            if candidate < interval_end:
+                breached_at = candidate
         elapsed += seconds
     remaining = max(0, target - elapsed)
-    moment = stop if stop is not None else now
-    if breached_at is not None and moment > breached_at:
+    if breached_at is not None:
         state = ClockState.BREACHED_CLOSED if stop is not None else ClockState.BREACHED
-        deadline = breached_at
+    elif stop is not None:
+        state = ClockState.MET
     else:
-        breached_at = None
-        if stop is not None:
-            state, deadline = ClockState.MET, None
-        else:
-            paused = _paused_at(history, policy, now)
-            state = ClockState.PAUSED if paused else ClockState.RUNNING
-            deadline = calendar.add_business_seconds(now, remaining)
+        paused = _paused_at(history, policy, now)
+        state = ClockState.PAUSED if paused else ClockState.RUNNING
+    if deadline is None:  # not used up yet: when it would be, if it counted from the end on
+        deadline = calendar.add_business_seconds(end, remaining)
     review = tuple(
         f"status changed and changed back unseen at {change.at.isoformat()}: a pause may be missing"
         for change in history.changes
@@ -198,13 +220,25 @@ def _run(
                  contractual, None, tuple(not_counted), review)  # fmt: skip
 
 
+def _pause_end(
+    history: TicketHistory, policy: ClockPolicy, run_start: datetime, run_end: datetime | None
+) -> datetime | None:
+    """The first customer reply inside a pause ends it (SPEC §4); later replies never move it."""
+    if not policy.ends_on_customer_reply:
+        return None
+    replies = history.customer_replies
+    index = bisect_right(replies, run_start)
+    if index < len(replies) and (run_end is None or replies[index] < run_end):
+        return replies[index]
+    return None
+
+
 def _paused_at(history: TicketHistory, policy: ClockPolicy, now: datetime) -> bool:
     """Is the ticket waiting on the customer, or excluded, at this instant?"""
     for run_start, until, status in _status_runs(history):
-        if run_start <= now and (until is None or now < until):
-            reply = history.customer_replied_at
-            replied = policy.ends_on_customer_reply and reply and run_start < reply <= now
-            if status in policy.pause_statuses and not replied:
+        if status in policy.pause_statuses and run_start <= now and (until is None or now < until):
+            reply = _pause_end(history, policy, run_start, until)
+            if reply is None or now < reply:
                 return True
     return any(
         (exclusion.start is None or exclusion.start <= now)
@@ -256,9 +290,9 @@ def _not_counted(
         if status not in policy.pause_statuses:
             continue
         run_end = until or end
-        reply = history.customer_replied_at
         why = f"paused: status {status}, waiting on the customer (C11)"
-        if policy.ends_on_customer_reply and reply and run_start < reply < run_end:
+        reply = _pause_end(history, policy, run_start, run_end)
+        if reply is not None:
             run_end, why = reply, why + " until the customer replied"
         found.append(((run_start, run_end), why))
     if name == RESTORATION and policy.reopen == "paused":

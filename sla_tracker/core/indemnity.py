@@ -1,9 +1,10 @@
 """Pro-rata indemnities for missed restoration guarantees (SPEC.md §5; clauses C10, C12, C13).
 
 For a GTR-eligible ticket whose restoration clock passed 72 business hours, the customer may
-claim ``fee × overrun / period length`` for the time from the end of the 72nd business hour
-to restoration. Money is ``Decimal`` throughout and rounded once, half-up, to the cent, per
-customer and subscription period; every amount keeps the figures it was derived from.
+claim ``fee × overrun / period length`` for the time from the start of the 73rd business hour
+(the clock's ``breached_at``) to restoration. Money is ``Decimal`` throughout and rounded
+once, half-up, to the cent, per customer and subscription period; every amount keeps the
+figures it was derived from.
 """
 
 from __future__ import annotations
@@ -118,7 +119,7 @@ def _midnight(day: date, zone: ZoneInfo) -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class Breach:
-    """One ticket's overrun: from the end of the 72nd business hour to restoration (or now)."""
+    """One ticket's overrun: from the 73rd business hour's start to restoration (or now)."""
 
     ticket_id: int
     start: datetime
@@ -261,6 +262,12 @@ def _period_shares(
 
 
 def _length(start: datetime, end: datetime, calendar: BusinessCalendar, basis: Basis) -> int:
+    """Elapsed seconds (or business seconds) between two instants.
+
+    Calendar basis subtracts epoch instants: two datetimes sharing one ``ZoneInfo`` would
+    subtract wall times, and a month holding a DST change would lose or gain an hour
+    against the overrun, which is measured in real seconds (SPEC §5).
+    """
     if basis is Basis.BUSINESS:
         return calendar.business_seconds(start, end)
-    return int((end - start).total_seconds())
+    return round(end.timestamp() - start.timestamp())

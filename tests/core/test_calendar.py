@@ -226,3 +226,15 @@ def test_a_budget_beyond_the_last_open_day_is_refused() -> None:
     )
     with pytest.raises(CalendarError, match="no business time left"):
         cal.add_business_seconds(datetime(2026, 1, 5, 9, tzinfo=UTC), 2 * HOUR)
+
+
+def test_next_open_instant(fr_calendar: BusinessCalendar) -> None:
+    paris = ZoneInfo("Europe/Paris")
+
+    def at(text: str) -> datetime:
+        return datetime.fromisoformat(text).replace(tzinfo=paris)
+
+    assert fr_calendar.next_open_instant(at("2026-12-04 16:59:59")) == at("2026-12-04 16:59:59")
+    assert fr_calendar.next_open_instant(at("2026-12-04 17:00")) == at("2026-12-07 09:00")
+    assert fr_calendar.next_open_instant(at("2026-12-05 12:00")) == at("2026-12-07 09:00")
+    assert fr_calendar.next_open_instant(at("2026-12-24 18:00")) == at("2026-12-28 09:00")

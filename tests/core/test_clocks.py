@@ -91,7 +91,7 @@ def test_pending_pauses_both_clocks() -> None:
 
 def test_a_customer_reply_ends_the_pause_without_an_agent() -> None:
     ticket = history("2026-11-30 09:00", ("2026-11-30 09:30", PENDING),
-                     customer_replied_at=paris("2026-11-30 11:00"))  # fmt: skip
+                     customer_replies=[paris("2026-11-30 11:00")])  # fmt: skip
     clock = response_clock(ticket, CAL, POLICY, now=paris("2026-11-30 12:00"))
     assert clock.state is ClockState.RUNNING and clock.elapsed_seconds == 90 * 60
     strict = replace(POLICY, ends_on_customer_reply=False)
@@ -280,3 +280,135 @@ def _with_pauses(pauses: list[tuple[int, int]]) -> TicketHistory:
         severities=[(created, Severity.BLOCKING)],
         gtr_eligible=True,
     )
+
+
+# -- every customer reply counts (SPEC §4) -----------------------------------------------
+
+
+def test_a_later_reply_never_stretches_an_earlier_pause() -> None:
+    """Paused Mon 14:00, customer replies Tue 11:00, agent sets Open Wed 16:00, customer
+    writes again Thu 10:00: the pause ended Tue 11:00, whatever the latest reply is."""
+    ticket = history(
+        "2026-11-30 09:00",
+        ("2026-11-30 14:00", PENDING),
+        ("2026-12-02 16:00", OPEN),
+        customer_replies=[paris("2026-12-01 11:00"), paris("2026-12-03 10:00")],
+    )
+    now = paris("2026-12-03 12:00")
+    clock = restoration_clock(ticket, CAL, POLICY, now=now)
+    paused = [interval for interval, why in clock.not_counted if why.startswith("paused")]
+    assert paused == [(paris("2026-11-30 14:00"), paris("2026-12-01 11:00"))]
+    # Mon 5 h + Tue 7 h + Wed 9 h + Thu 3 h: the pause cost Mon 14:00–18:00 and Tue 09:00–11:00.
+    assert clock.elapsed_seconds == (5 + 7 + 9 + 3) * HOUR
+    only_latest = replace(ticket, customer_replies=[paris("2026-12-03 10:00")])
+    assert restoration_clock(only_latest, CAL, POLICY, now=now).elapsed_seconds < (
+        clock.elapsed_seconds
+    )
+
+
+def test_a_reply_before_the_pause_does_not_end_it() -> None:
+    ticket = history("2026-11-30 09:00", ("2026-11-30 14:00", PENDING),
+                     customer_replies=[paris("2026-11-30 10:00")])  # fmt: skip
+    clock = restoration_clock(ticket, CAL, POLICY, now=paris("2026-11-30 16:00"))
+    assert clock.state is ClockState.PAUSED and clock.elapsed_seconds == 5 * HOUR
+
+
+event_minutes = st.integers(0, 12 * 24 * 60)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(event_minutes, st.sampled_from([OPEN, PENDING, RESOLVED])), max_size=6),
+    st.lists(event_minutes, max_size=4),
+    event_minutes,
+    st.tuples(st.integers(1, 12 * 24 * 60), st.sampled_from(["reply", OPEN, PENDING, RESOLVED])),
+)
+def test_a_later_event_never_changes_a_clocks_past(
+    changes: list[tuple[int, int]],
+    replies: list[int],
+    as_of: int,
+    later: tuple[int, int | str],
+) -> None:
+    """Elapsed time as of any instant depends only on what happened before it."""
+    created = paris("2026-11-30 08:30")
+
+    def at(minutes: int) -> datetime:
+        return created + timedelta(minutes=minutes)
+
+    base = TicketHistory(
+        created_at=created,
+        changes=[StatusChange(created, OPEN)]
+        + [StatusChange(at(m), status) for m, status in sorted(changes)],
+        severities=[(created, Severity.BLOCKING)],
+        customer_replies=sorted(at(m) for m in replies),
+        gtr_eligible=True,
+    )
+    now = at(as_of)
+    event_at = now + timedelta(minutes=later[0])
+    if later[1] == "reply":
+        extended = replace(base, customer_replies=sorted([*base.customer_replies, event_at]))
+    else:
+        status = int(later[1])
+        if base.changes[-1].at > event_at:
+            return  # an event after the last change only
+        extended = replace(base, changes=[*base.changes, StatusChange(event_at, status)])
+    for clock in (response_clock, restoration_clock):
+        before, after = clock(base, CAL, POLICY, now=now), clock(extended, CAL, POLICY, now=now)
+        assert after.elapsed_seconds == before.elapsed_seconds
+        assert after.state == before.state
+
+
+# -- strict breach (SPEC §4, worked example 5) ---------------------------------------------
+
+EX5_CREATED = "2026-11-24 16:00"  # 72 business hours end exactly at Fri 4 Dec 17:00
+
+
+def test_ex5_deadline_at_friday_closing() -> None:
+    ticket = history(EX5_CREATED)
+    clock = restoration_clock(ticket, CAL, POLICY, now=paris("2026-12-05 12:00"))
+    assert clock.deadline == paris("2026-12-04 17:00")
+    assert clock.state is ClockState.RUNNING and clock.breached_at is None
+    assert clock.remaining_seconds == 0
+
+
+def test_ex5_restored_before_monday_opening_is_met() -> None:
+    ticket = history(EX5_CREATED, ("2026-12-07 08:30", RESOLVED))
+    clock = restoration_clock(ticket, CAL, POLICY, now=paris("2026-12-07 12:00"))
+    assert clock.state is ClockState.MET and clock.breached_at is None
+    assert clock.deadline == paris("2026-12-04 17:00") and clock.margin_seconds == 0
+
+
+def test_ex5_restored_monday_ten_breached_at_nine() -> None:
+    ticket = history(EX5_CREATED, ("2026-12-07 10:00", RESOLVED))
+    clock = restoration_clock(ticket, CAL, POLICY, now=paris("2026-12-07 12:00"))
+    assert clock.state is ClockState.BREACHED_CLOSED
+    assert clock.deadline == paris("2026-12-04 17:00")
+    assert clock.breached_at == paris("2026-12-07 09:00")
+    running = restoration_clock(history(EX5_CREATED), CAL, POLICY, now=paris("2026-12-07 09:00"))
+    assert running.state is ClockState.RUNNING  # exactly 72 h used at 09:00: not past it yet
+    assert restoration_clock(history(EX5_CREATED), CAL, POLICY,
+                             now=paris("2026-12-07 09:00:01")).state is ClockState.BREACHED  # fmt: skip
+
+
+def test_a_deadline_inside_opening_hours_is_its_own_breach_instant() -> None:
+    ticket = history("2026-11-30 09:00", ("2026-11-30 11:00", RESOLVED))
+    answered_on_time = response_clock(ticket, CAL, POLICY, now=paris("2026-11-30 12:00"))
+    assert answered_on_time.state is ClockState.MET
+    late = history("2026-11-30 09:00", ("2026-11-30 11:00:01", RESOLVED))
+    clock = response_clock(late, CAL, POLICY, now=paris("2026-11-30 12:00"))
+    assert clock.state is ClockState.BREACHED_CLOSED
+    assert clock.deadline == clock.breached_at == paris("2026-11-30 11:00")
+
+
+def test_a_pause_at_the_deadline_delays_the_breach_instant() -> None:
+    ticket = history(EX5_CREATED, ("2026-12-07 08:00", PENDING), ("2026-12-07 11:00", OPEN))
+    clock = restoration_clock(ticket, CAL, POLICY, now=paris("2026-12-07 12:00"))
+    assert clock.breached_at == paris("2026-12-07 11:00") and clock.state is ClockState.BREACHED
+
+
+def test_a_met_clock_keeps_its_deadline_and_margin() -> None:
+    ticket = history("2026-11-30 09:00", ("2026-11-30 10:15", RESOLVED))
+    clock = response_clock(ticket, CAL, POLICY, now=paris("2026-11-30 12:00"))
+    assert clock.state is ClockState.MET
+    assert clock.deadline == paris("2026-11-30 11:00")
+    assert clock.margin_seconds == 45 * 60

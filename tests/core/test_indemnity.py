@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -11,6 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sla_tracker.calendars import load_calendar_file
+from sla_tracker.core.classification import Severity
+from sla_tracker.core.clocks import ClockPolicy, StatusChange, TicketHistory, restoration_clock
 from sla_tracker.core.indemnity import (
     Basis,
     Breach,
@@ -204,3 +207,92 @@ def test_splitting_a_breach_does_not_change_the_exact_total(
     parts = indemnities(ANNUAL, [Breach(1, start, middle, True), Breach(2, middle, end, True)], CAL,
                         basis=basis, overlap=UNION)  # fmt: skip
     assert sum(a.exact for a in whole) == sum(a.exact for a in parts)
+
+
+# -- SPEC example 5: the overrun starts at the 73rd business hour ---------------------------
+
+
+@pytest.mark.parametrize(("basis", "expected"), [(CALENDAR, "0.68"), (BUSINESS, "2.70")])
+def test_spec_example_5_friday_closing_deadline(basis: Basis, expected: str) -> None:
+    """Deadline Fri 4 Dec 17:00, restored Mon 7 Dec 10:00: one hour is owed, not a weekend."""
+    created = paris("2026-11-24 16:00")
+    history = TicketHistory(
+        created_at=created,
+        changes=[StatusChange(created, 2), StatusChange(paris("2026-12-07 10:00"), 4)],
+        severities=[(created, Severity.BLOCKING)],
+        gtr_eligible=True,
+    )
+    policy = ClockPolicy(response_seconds={})
+    clock = restoration_clock(history, CAL, policy, now=paris("2026-12-08 12:00"))
+    assert clock.deadline == paris("2026-12-04 17:00")
+    assert clock.breached_at == paris("2026-12-07 09:00")
+    assert clock.stopped_at is not None and clock.breached_at is not None
+    overrun = Breach(1, clock.breached_at, clock.stopped_at, restored=True)
+    [amount] = indemnities(ANNUAL, [overrun], CAL, basis=basis, overlap=UNION)
+    assert amount.breach_seconds == 3_600
+    assert amount.amount == Decimal(expected)  # 6000 × 3600 / 31,536,000 or / (2219 × 3600)
+
+
+# -- a period's length is elapsed time (SPEC §5) ---------------------------------------------
+
+
+def test_a_month_with_the_autumn_dst_change_is_one_hour_longer() -> None:
+    monthly = Contract(
+        1, "monthly", date(2026, 10, 1), (FeeVersion(date(2026, 10, 1), Decimal("300")),)
+    )
+    [october] = indemnities(monthly, [breach("2026-10-10 00:00", "2026-10-11 00:00")], CAL,
+                            basis=CALENDAR, overlap=UNION)  # fmt: skip
+    assert october.period_seconds == 31 * 86_400 + 3_600
+    [march] = periods(
+        replace_start(monthly, date(2026, 3, 1)),
+        PARIS,
+        paris("2026-03-05 00:00"),
+        paris("2026-03-06 00:00"),
+    )
+    assert round(march.end.timestamp() - march.start.timestamp()) == 31 * 86_400 - 3_600
+
+
+def replace_start(contract: Contract, start: date) -> Contract:
+    return Contract(
+        contract.company_id, contract.period, start, (FeeVersion(start, contract.fees[0].fee),)
+    )
+
+
+period_kinds = st.sampled_from(["monthly", "annual", "two_years"])
+start_days = st.dates(date(2024, 1, 1), date(2028, 12, 31))
+
+
+@settings(max_examples=120, deadline=None)
+@given(period_kinds, start_days, st.integers(0, 12), st.sampled_from([CALENDAR, BUSINESS]))
+def test_a_breach_covering_a_whole_period_is_worth_exactly_its_fee(
+    kind: str, start: date, index: int, basis: Basis
+) -> None:
+    contract = Contract(1, kind, start, (FeeVersion(start, Decimal("1234.56")),))
+    horizon = datetime(2031, 1, 1, tzinfo=PARIS)
+    found = periods(
+        contract, PARIS, datetime(start.year, start.month, start.day, tzinfo=PARIS), horizon
+    )
+    period = found[min(index, len(found) - 1)]
+    covering = Breach(1, period.start - timedelta(hours=5), period.end + timedelta(hours=5), True)
+    amounts = {
+        a.period.index: a
+        for a in indemnities(contract, [covering], CAL, basis=basis, overlap=UNION)
+    }
+    whole = amounts[period.index]
+    assert whole.exact == whole.period.fee and whole.amount == Decimal("1234.56")
+    assert not whole.capped
+
+
+@settings(max_examples=120, deadline=None)
+@given(period_kinds, start_days)
+def test_consecutive_periods_tile_time(kind: str, start: date) -> None:
+    contract = Contract(1, kind, start, (FeeVersion(start, Decimal("100")),))
+    first = datetime(start.year, start.month, start.day, tzinfo=PARIS)
+    found = periods(contract, PARIS, first, datetime(2031, 1, 1, tzinfo=PARIS))
+    months = {"monthly": 1, "annual": 12, "two_years": 24}[kind]
+    for number, period in enumerate(found):
+        local = period.start.astimezone(PARIS)
+        assert local.date() == period_start_on(start, months * number)  # 29th–31st clamp
+        assert local.time().hour == 0 and local.time().minute == 0  # local midnight
+    for earlier, later in pairwise(found):
+        assert earlier.end.timestamp() == later.start.timestamp()  # no gap, no overlap

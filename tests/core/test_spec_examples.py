@@ -23,6 +23,7 @@ def paris(text: str) -> datetime:
         pytest.param("2026-05-13 16:00", 4, "2026-05-15 11:00", id="ex2-ascension-major"),
         pytest.param("2026-03-27 16:00", 2, "2026-03-30 10:00", id="ex3-dst-spring"),
         pytest.param("2026-12-02 10:00", 72, "2026-12-14 12:00", id="ex4-gtr-72h"),
+        pytest.param("2026-11-24 16:00", 72, "2026-12-04 17:00", id="ex5-friday-closing"),
     ],
 )
 def test_deadline(fr_calendar: BusinessCalendar, created: str, hours: int, deadline: str) -> None:
@@ -40,3 +41,13 @@ def test_ex4_overrun_in_business_seconds(fr_calendar: BusinessCalendar) -> None:
     restored = paris("2026-12-16 15:00")
     assert fr_calendar.business_seconds(breach_start, restored) == 75_600  # 21 h
     assert (restored - breach_start).total_seconds() == 183_600  # 51 h wall-clock
+
+
+def test_ex5_breach_starts_at_the_73rd_business_hour(fr_calendar: BusinessCalendar) -> None:
+    deadline = fr_calendar.add_business_seconds(paris("2026-11-24 16:00"), 72 * 3600)
+    breach_start = fr_calendar.next_open_instant(deadline)
+    assert (deadline, breach_start) == (paris("2026-12-04 17:00"), paris("2026-12-07 09:00"))
+    restored = paris("2026-12-07 10:00")
+    assert fr_calendar.business_seconds(breach_start, restored) == 3_600
+    assert (restored - breach_start).total_seconds() == 3_600  # not the weekend
+    # Amounts on both bases: tests/core/test_indemnity.py::test_spec_example_5_friday_closing_deadline
