@@ -3,23 +3,26 @@ a GTR ticket starting to accrue indemnity — one e-mail per event, and optional
 webhook (Slack and Teams accept ``{"text": …}``).
 
 Each event is recorded before anything is sent (a unique key per ticket, clock, kind and
-threshold), then claimed just before sending: a restart never sends it again, and a failed
-send is released for the next run.
+threshold) and delivered at least once per channel (``delivery.deliver``): the e-mail under
+one Message-ID, the webhook under one idempotency key, both kept across retries; an event is
+marked sent once accepted, so a restart never sends it again and a failed send is retried.
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import requests
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from sla_tracker.core.clocks import ClockState
 from sla_tracker.core.instants import format_instant
-from sla_tracker.mailer import MailError, RenderedEmail, make_message, send
+from sla_tracker.delivery import deliver
+from sla_tracker.mailer import MailError, RenderedEmail, make_message, new_message_id, send
 from sla_tracker.money_views import template_environment
 from sla_tracker.storage import AlertEvent, table_of
 
@@ -111,12 +114,14 @@ def send_pending(
         record = dict(event)
         ok = True
         if settings.smtp.recipients and record["email_sent_at"] is None:
+            new_id = partial(new_message_id, settings.smtp.sender)
             ok &= _deliver(
-                engine, record, "email_sent_at", now, partial(_mail, record, settings, mail)
+                engine, record, "email", new_id, partial(_mail, record, settings, mail), now
             )
         if settings.alerts.webhook_url and record["webhook_sent_at"] is None:
+            new_key = partial(_webhook_key, record)
             ok &= _deliver(
-                engine, record, "webhook_sent_at", now, partial(_post, record, settings, post)
+                engine, record, "webhook", new_key, partial(_post, record, settings, post), now
             )
         sent += ok
         failed += not ok
@@ -124,34 +129,21 @@ def send_pending(
 
 
 def _deliver(
-    engine: Engine, event: dict[str, Any], column: str, now: datetime, action: Callable[[], None]
+    engine: Engine,
+    event: dict[str, Any],
+    channel: str,
+    new_key: Callable[[], str],
+    send: Callable[[str], None],
+    now: datetime,
 ) -> bool:
-    """Claim, then act; release the claim and count the attempt if the action fails."""
-    event_id = event["id"]
-    with engine.begin() as connection:
-        claimed = connection.execute(
-            update(EVENTS)
-            .where(EVENTS.c.id == event_id, EVENTS.c[column].is_(None))
-            .values({column: now})
-        ).rowcount
-    if not claimed:
-        return True  # another instance got there first
+    """One channel of one event, at least once under one key; a failure is logged, retried later."""
+    key_column = "email_message_id" if channel == "email" else "webhook_key"
+    sent_column = f"{channel}_sent_at"
     try:
-        action()
+        deliver(engine, EVENTS, event["id"], key_column=key_column, sent_column=sent_column,
+                new_key=new_key, send=send, now=now)  # fmt: skip
     except (MailError, requests.RequestException, ValueError) as error:
-        LOG.warning("alert %s not sent (%s): %s", event_id, column.removesuffix("_sent_at"), error)
-        with engine.begin() as connection:
-            connection.execute(
-                update(EVENTS)
-                .where(EVENTS.c.id == event_id)
-                .values(
-                    {
-                        column: None,
-                        "attempts": EVENTS.c.attempts + 1,
-                        "last_error": str(error)[:500],
-                    }
-                )
-            )
+        LOG.warning("alert %s not sent (%s): %s", event["id"], channel, error)
         return False
     return True
 
@@ -166,22 +158,37 @@ def render_alert(event: dict[str, Any], language: str) -> RenderedEmail:
     )
 
 
-def _mail(event: dict[str, Any], settings: Settings, mail: Callable[..., None]) -> None:
+def _mail(
+    event: dict[str, Any], settings: Settings, mail: Callable[..., None], message_id: str
+) -> None:
     rendered = render_alert(dict(event), settings.report.language)
+    smtp = settings.smtp
     mail(
-        make_message(rendered, sender=settings.smtp.sender, recipients=settings.smtp.recipients),
-        settings.smtp,
+        make_message(
+            rendered, sender=smtp.sender, recipients=smtp.recipients, message_id=message_id
+        ),
+        smtp,
     )
 
 
-def _post(event: dict[str, Any], settings: Settings, post: Callable[..., Any]) -> None:
+def _webhook_key(event: dict[str, Any]) -> str:
+    """Unique to the event in this database and across databases (the uuid)."""
+    return f"sla-tracker-alert-{event['id']}-{uuid.uuid4().hex}"
+
+
+def _post(event: dict[str, Any], settings: Settings, post: Callable[..., Any], key: str) -> None:
+    """POST without following redirects: a 3xx is a failure, never a second request elsewhere."""
     rendered = render_alert(dict(event), settings.report.language)
     response = post(
         settings.alerts.webhook_url,
-        json={"text": rendered.subject, "event": _plain(event)},
+        json={"text": rendered.subject, "idempotency_key": key, "event": _plain(event)},
+        headers={"Idempotency-Key": key},
         timeout=10,
+        allow_redirects=False,
     )
-    response.raise_for_status()
+    if not 200 <= response.status_code < 300:
+        redirect = " (redirects are not followed)" if response.is_redirect else ""
+        raise requests.HTTPError(f"the webhook answered {response.status_code}{redirect}")
 
 
 def _plain(event: dict[str, Any]) -> dict[str, Any]:

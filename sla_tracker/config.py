@@ -13,6 +13,7 @@ import tomllib
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     AwareDatetime,
@@ -114,6 +115,15 @@ class PauseSettings(_Section):
 class AlertSettings(_Section):
     thresholds: tuple[Annotated[int, Field(gt=0, lt=100)], ...] = (50, 80)
     webhook_url: str | None = None
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _http_only(cls, url: str | None) -> str | None:
+        """Only a web address: never a local file or another protocol an alert could reach."""
+        parts = urlsplit(url) if url else None
+        if parts and (parts.scheme not in ("http", "https") or not parts.hostname):
+            raise ValueError("expected an http:// or https:// URL with a host")
+        return url
 
 
 class IndemnitySettings(_Section):

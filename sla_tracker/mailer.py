@@ -31,16 +31,21 @@ class RenderedEmail:
     html: str
 
 
+def new_message_id(sender: str) -> str:
+    """A fresh Message-ID in the sender's domain, recorded before the first try."""
+    return make_msgid(domain=sender.rpartition("@")[2] or "sla-tracker")
+
+
 def make_message(
-    rendered: RenderedEmail, *, sender: str, recipients: Sequence[str]
+    rendered: RenderedEmail, *, sender: str, recipients: Sequence[str], message_id: str
 ) -> EmailMessage:
-    """A multipart/alternative message with a Message-ID, ready to send and to record."""
+    """A multipart/alternative message under the given Message-ID, ready to send and to record."""
     message = EmailMessage()
     message["Subject"] = " ".join(rendered.subject.split())  # one line, whatever the template
     message["From"] = sender
     message["To"] = ", ".join(recipients)
     message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or "sla-tracker")
+    message["Message-ID"] = message_id
     message.set_content(rendered.text)
     message.add_alternative(rendered.html, subtype="html")
     return message

@@ -1,8 +1,8 @@
 """The weekly SLA report: gather (all queries here) → render (templates) → send (mailer).
 
 ``build_weekly_report`` returns plain data; ``render_weekly_report`` turns it into the
-subject / text / HTML triple of ``templates/weekly-report-*``; sending and the record that
-prevents a second sending live in ``send_weekly_report``.
+subject / text / HTML triple of ``templates/weekly-report-*``; ``send_weekly_report`` records
+the message before sending it, so it is delivered at least once and never as two reports.
 """
 
 from __future__ import annotations
@@ -10,15 +10,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from email import message_from_string
+from email.policy import default
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
 
 from sla_tracker.core.clocks import ClockState
 from sla_tracker.core.instants import format_instant
+from sla_tracker.delivery import deliver
 from sla_tracker.evaluate import evaluate_tickets
 from sla_tracker.indemnities import customer_periods, exposure
-from sla_tracker.mailer import RenderedEmail, make_message, send
+from sla_tracker.mailer import RenderedEmail, make_message, new_message_id, send
 from sla_tracker.money_views import template_environment
 from sla_tracker.rules import rules_fingerprint
 from sla_tracker.storage import (
@@ -31,13 +35,16 @@ from sla_tracker.storage import (
 )
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from sqlalchemy import Connection, Engine
 
-    from sla_tracker.config import Settings
+    from sla_tracker.config import Settings, SmtpSettings
     from sla_tracker.core.calendar import BusinessCalendar
     from sla_tracker.evaluate import TicketReport
     from sla_tracker.indemnities import CustomerPeriod, Exposure
 
+RUNS = table_of(ReportRun)
 SEVERITIES = ("blocking", "major", "minor", "not_anomaly", "unclassified")
 STOPPED = (ClockState.MET, ClockState.BREACHED_CLOSED)
 
@@ -329,42 +336,93 @@ def render_weekly_report(
     )
 
 
+@dataclass(frozen=True)
+class ReportDelivery:
+    week: str
+    message_id: str
+    resent: bool  # a recorded message the server had not confirmed, sent again as it was
+
+
+def latest_report_run(engine: Engine, week: str) -> dict[str, Any] | None:
+    """The week's report as recorded (its latest copy if ``--force`` sent more), or None."""
+    with engine.connect() as connection:
+        row = (
+            connection.execute(
+                select(RUNS).where(RUNS.c.week == week).order_by(RUNS.c.copy_number.desc())
+            )
+            .mappings()
+            .first()
+        )
+    return None if row is None else dict(row)
+
+
 def send_weekly_report(
     engine: Engine,
     settings: Settings,
-    rendered: RenderedEmail,
+    render: Callable[[], RenderedEmail],
     *,
     week: str,
     now: datetime,
     force: bool,
-) -> str:
-    """Send unless this week was already sent (``force`` sends again); returns the Message-ID."""
+) -> ReportDelivery:
+    """Send the week's report at least once, and never as two different messages.
+
+    The message is recorded whole, with its Message-ID, before the first try and marked sent
+    once the server accepted it. A report recorded but not confirmed (a crash or an outage
+    mid-send) is sent again exactly as recorded; a confirmed one only with ``force``, as a
+    new copy. ``render`` is called only when a new message is needed.
+    """
     if not settings.smtp.recipients:
         raise ReportError("no recipients: set smtp.recipients in the configuration")
-    runs = table_of(ReportRun)
-    with engine.begin() as connection:
-        already = connection.execute(select(runs.c.message_id).where(runs.c.week == week)).first()
-        if already and not force:
-            raise ReportError(
-                f"the report of {week} was already sent ({already[0]}); --force sends it again"
-            )
-    message = make_message(
-        rendered, sender=settings.smtp.sender, recipients=settings.smtp.recipients
-    )
-    send(message, settings.smtp)
-    with engine.begin() as connection:
-        connection.execute(
-            runs.insert(),
-            [
-                {
-                    "week": week,
-                    "recipients": list(settings.smtp.recipients),
-                    "message_id": message["Message-ID"],
-                    "sent_at": now,
-                }
-            ],
+    smtp = settings.smtp
+    run = latest_report_run(engine, week)
+    if run and run["sent_at"] and not force:
+        raise ReportError(
+            f"the report of {week} was already sent ({run['message_id']}); --force sends it again"
         )
-    return str(message["Message-ID"])
+    resent = run is not None and not force
+    if run is None or force:
+        copy_number = run["copy_number"] + 1 if run else 0
+        run = _record_report(engine, smtp, render(), week=week, copy_number=copy_number, now=now)
+    recorded = message_from_string(run["message"], policy=default)
+    deliver(engine, RUNS, run["id"], key_column="message_id", sent_column="sent_at",
+            new_key=lambda: str(recorded["Message-ID"]), send=lambda _: send(recorded, smtp),
+            now=now)  # fmt: skip
+    return ReportDelivery(week, run["message_id"], resent)
+
+
+def _record_report(
+    engine: Engine,
+    smtp: SmtpSettings,
+    rendered: RenderedEmail,
+    *,
+    week: str,
+    copy_number: int,
+    now: datetime,
+) -> dict[str, Any]:
+    """The intent: the whole message and its Message-ID, written before any byte is sent."""
+    message_id = new_message_id(smtp.sender)
+    message = make_message(
+        rendered, sender=smtp.sender, recipients=smtp.recipients, message_id=message_id
+    )
+    run: dict[str, Any] = {
+        "week": week,
+        "copy_number": copy_number,
+        "recipients": list(smtp.recipients),
+        "message_id": message_id,
+        "message": message.as_string(),
+        "recorded_at": now,
+        "attempts": 0,
+    }
+    try:
+        with engine.begin() as connection:
+            statement = RUNS.insert().values(run).returning(RUNS.c.id)
+            run["id"] = connection.execute(statement).scalar_one()
+    except IntegrityError:
+        raise ReportError(
+            f"another process recorded the report of {week} at the same time; run again to send it"
+        ) from None
+    return run
 
 
 WORDS = {

@@ -10,28 +10,33 @@ one line with the reason and the next run retries.
 from __future__ import annotations
 
 import logging
+import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import select
 
 from sla_tracker.alerts import due_events, record_events, send_pending
 from sla_tracker.evaluate import evaluate_tickets
 from sla_tracker.reports import (
     ReportError,
     build_weekly_report,
+    latest_report_run,
     previous_week,
     render_weekly_report,
     send_weekly_report,
+    week_bounds,
 )
+from sla_tracker.storage import SyncRun, table_of
 from sla_tracker.sync import sync_once
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from datetime import datetime
 
     from apscheduler.triggers.base import BaseTrigger
     from sqlalchemy import Engine
@@ -39,6 +44,7 @@ if TYPE_CHECKING:
     from sla_tracker.config import Settings
     from sla_tracker.core.calendar import BusinessCalendar
     from sla_tracker.freshdesk import FreshdeskClient
+    from sla_tracker.mailer import RenderedEmail
 
 LOG = logging.getLogger("sla_tracker.service")
 
@@ -52,10 +58,12 @@ class Service:
     calendar: BusinessCalendar
     client: FreshdeskClient
     clock: Callable[[], datetime]
+    _report_lock: threading.Lock = field(default_factory=threading.Lock)
 
     def sync_and_alert(self, now: datetime) -> dict[str, Any]:
         report = sync_once(self.client, self.engine, self.settings, now=now)
         alerts = self.alert(now)
+        self.catch_up_report(now)
         counts = {"new": report.tickets_new, "updated": report.tickets_updated}
         return {
             **counts,
@@ -83,15 +91,33 @@ class Service:
         }
 
     def weekly_report(self, now: datetime) -> dict[str, Any]:
-        week = previous_week(now, self.calendar)
-        built = build_weekly_report(self.engine, self.settings, self.calendar, week=week, now=now)
-        rendered = render_weekly_report(
-            built, language=self.settings.report.language, calendar=self.calendar
-        )
-        message_id = send_weekly_report(
-            self.engine, self.settings, rendered, week=week, now=now, force=False
-        )
-        return {"week": week, "message_id": message_id}
+        """Send the due week's report unless it was sent; an unconfirmed one is sent again."""
+        with self._report_lock:  # the cron job and a sync's catch-up may meet
+            due = due_report_week(self.engine, self.settings, self.calendar, now)
+            if due is None:
+                raise ReportError("no report is due yet")
+            week = due[0]
+
+            def render() -> RenderedEmail:
+                built = build_weekly_report(
+                    self.engine, self.settings, self.calendar, week=week, now=now
+                )
+                language = self.settings.report.language
+                return render_weekly_report(built, language=language, calendar=self.calendar)
+
+            sent = send_weekly_report(
+                self.engine, self.settings, render, week=week, now=now, force=False
+            )
+        return {"week": week, "message_id": sent.message_id, "resent": sent.resent}
+
+    def catch_up_report(self, now: datetime) -> None:
+        """After each sync: a report missed (downtime, a crash, an SMTP outage) goes out now."""
+        if not self.settings.smtp.recipients:
+            return
+        due = due_report_week(self.engine, self.settings, self.calendar, now)
+        run = due and latest_report_run(self.engine, due[0])
+        if due and not (run and run["sent_at"]):
+            self.run_job("weekly_report", self.weekly_report)
 
     def run_job(self, name: str, job: Callable[[datetime], dict[str, Any]]) -> None:
         """One structured line per run; an exception is logged, never raised to the scheduler."""
@@ -117,6 +143,28 @@ class Service:
             return
         details = " ".join(f"{key}={value}" for key, value in counts.items())
         LOG.info("job=%s outcome=ok duration=%.2fs %s", name, time.monotonic() - started, details)
+
+
+def due_report_week(
+    engine: Engine, settings: Settings, calendar: BusinessCalendar, now: datetime
+) -> tuple[str, datetime] | None:
+    """The last week whose report time has passed, with that time, if a sync ran before it.
+
+    That is the report the service owes, whether it was running at that time or not; on a
+    fresh database (no sync before that time) no past week is owed.
+    """
+    trigger = triggers(settings)["weekly_report"]
+    for weeks_back in (0, 7):
+        week = previous_week(now - timedelta(days=weeks_back), calendar)
+        due = trigger.get_next_fire_time(None, week_bounds(week, calendar)[1])
+        if due is not None and due <= now:
+            break
+    else:
+        return None
+    runs = table_of(SyncRun)
+    with engine.connect() as connection:
+        in_use = connection.execute(select(runs.c.id).where(runs.c.started_at < due).limit(1))
+        return (week, due) if in_use.first() else None
 
 
 def triggers(settings: Settings) -> dict[str, BaseTrigger]:
@@ -147,7 +195,9 @@ def build_scheduler(service: Service) -> BlockingScheduler:
         "weekly_report": service.weekly_report,
     }
     for name, trigger in triggers(settings).items():
-        first = {"next_run_time": service.clock()} if name == "sync" else {}
+        # At once by the scheduler's own clock (an injected one may lie ahead of it): the
+        # first sync also sends the alerts and a weekly report missed while the service was down.
+        first = {"next_run_time": datetime.now(UTC)} if name == "sync" else {}
         scheduler.add_job(
             service.run_job, trigger, args=(name, work[name]), id=name, name=name, **once, **first
         )

@@ -31,6 +31,7 @@ from sqlalchemy import (
     Engine,
     String,
     Table,
+    Text,
     UniqueConstraint,
     event,
     select,
@@ -368,19 +369,26 @@ class ClosedPeriod(SQLModel, table=True):
 
 
 class ReportRun(SQLModel, table=True):
-    """A weekly report handed to the SMTP server: a rerun does not send it twice."""
+    """A weekly report: recorded with its whole message before sending, marked sent once the
+    SMTP server accepted it, so a retry sends the same message and no rerun sends a new one."""
 
     __tablename__ = "report_run"
+    __table_args__ = (UniqueConstraint("week", "copy_number"),)
 
     id: int | None = Field(default=None, primary_key=True)
     week: str = Field(index=True)  # 2026-W48
+    copy_number: int = 0  # 0 the report, then 1, 2… for each copy sent with --force
     recipients: list[str] = _json()
     message_id: str
-    sent_at: datetime = _instant(nullable=False)
+    message: str | None = Field(default=None, sa_column=Column(Text()))  # RFC 5322, as sent
+    recorded_at: datetime = _instant(nullable=False)
+    sent_at: datetime | None = _instant()  # None: recorded, not confirmed by the server
+    attempts: int = 0
+    last_error: str | None = None
 
 
 class AlertEvent(SQLModel, table=True):
-    """One alert: recorded before sending, claimed when sent, so no restart sends it twice."""
+    """One alert: recorded before sending, marked sent per channel once accepted."""
 
     __tablename__ = "alert_event"
     __table_args__ = (UniqueConstraint("ticket_id", "clock", "kind", "threshold"),)
@@ -392,7 +400,9 @@ class AlertEvent(SQLModel, table=True):
     threshold: int = 0  # percent for "threshold" events, 0 otherwise
     detail: dict[str, Any] | None = _json()
     recorded_at: datetime = _instant(nullable=False)
+    email_message_id: str | None = None  # recorded before the first try, kept for retries
     email_sent_at: datetime | None = _instant()
+    webhook_key: str | None = None  # the webhook's idempotency key, likewise
     webhook_sent_at: datetime | None = _instant()
     attempts: int = 0
     last_error: str | None = None

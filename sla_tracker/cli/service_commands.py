@@ -25,11 +25,12 @@ from sla_tracker.core.instants import format_instant
 from sla_tracker.freshdesk import FreshdeskClient
 from sla_tracker.reports import (
     build_weekly_report,
+    latest_report_run,
     previous_week,
     render_weekly_report,
     send_weekly_report,
 )
-from sla_tracker.scheduler import Service, build_scheduler, triggers
+from sla_tracker.scheduler import Service, build_scheduler, due_report_week, triggers
 from sla_tracker.simulator.server import SimulatorHTTPServer, make_state
 from sla_tracker.storage import (
     SyncRun,
@@ -99,10 +100,17 @@ def report_weekly(
         out.write_text(rendered.html, encoding="utf-8")
         click.echo(f"Wrote {out}")
     if send_mail:
-        message_id = send_weekly_report(runtime.engine, runtime.settings, rendered, week=week,
-                                        now=runtime.now, force=force)  # fmt: skip
+        sent = send_weekly_report(runtime.engine, runtime.settings, lambda: rendered, week=week,
+                                  now=runtime.now, force=force)  # fmt: skip
         recipients = ", ".join(runtime.settings.smtp.recipients)
-        click.echo(f"Sent the report of {week} to {recipients} ({message_id})")
+        if sent.resent:
+            click.echo(
+                f"Sent again the report of {week} recorded earlier but never confirmed by the "
+                f"SMTP server, as recorded and under its Message-ID {sent.message_id}: a "
+                "receiver that got it already keeps one copy"
+            )
+        else:
+            click.echo(f"Sent the report of {week} to {recipients} ({sent.message_id})")
     if not out and not send_mail:
         click.echo(rendered.text)
 
@@ -194,7 +202,31 @@ def status_command(runtime: Runtime) -> None:
         else:
             upcoming = trigger.get_next_fire_time(None, runtime.now)
         click.echo(f"Next {name}: {format_instant(upcoming) if upcoming else 'never'}")
+    click.echo(f"Weekly report: {_report_status(runtime)}")
     click.echo(f"Active instance: {lock_holder(runtime.engine) or 'none running'}")
+
+
+def _report_status(runtime: Runtime) -> str:
+    """The report the service owes now: sent, recorded but unconfirmed, or not sent at all."""
+    if not runtime.settings.smtp.recipients:
+        return "not mailed (smtp.recipients is empty)"
+    due = due_report_week(runtime.engine, runtime.settings, runtime.calendar(None), runtime.now)
+    if due is None:
+        return "none due yet"
+    week, due_at = due
+    run = latest_report_run(runtime.engine, week)
+    if run and run["sent_at"]:
+        return f"{week} sent {format_instant(run['sent_at'])} ({run['message_id']})"
+    if run:
+        error = f", last error: {run['last_error']}" if run["last_error"] else ""
+        return (
+            f"{week} PENDING: recorded {format_instant(run['recorded_at'])} as "
+            f"{run['message_id']}, not confirmed by the SMTP server ({run['attempts']} failed "
+            f"attempt(s){error}); the service sends it again after its next sync"
+        )
+    return (
+        f"{week} NOT SENT (due {format_instant(due_at)}); the service sends it after its next sync"
+    )
 
 
 @cli.group()
