@@ -115,8 +115,10 @@ class Service:
         if not self.settings.smtp.recipients:
             return
         due = due_report_week(self.engine, self.settings, self.calendar, now)
-        run = due and latest_report_run(self.engine, due[0])
-        if due and not (run and run["sent_at"]):
+        if due is None:
+            return
+        run = latest_report_run(self.engine, due[0])
+        if run is None or run["sent_at"] is None:
             self.run_job("weekly_report", self.weekly_report)
 
     def run_job(self, name: str, job: Callable[[datetime], dict[str, Any]]) -> None:
