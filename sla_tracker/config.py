@@ -159,6 +159,7 @@ class SyncSettings(_Section):
     reconcile_minutes: Annotated[int, Field(gt=0)] = 60
     reconcile_batch: Annotated[int, Field(gt=0)] = 100
     lock_wait_seconds: Annotated[float, Field(ge=0)] = 10.0
+    read_conversations: bool = True
 
 
 class DatabaseSettings(_Section):

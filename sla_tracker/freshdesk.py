@@ -168,6 +168,17 @@ class FreshdeskClient:
         body, _ = self.get("/api/v2/ticket_fields", {})
         return _as_list(body, "/api/v2/ticket_fields")
 
+    def conversations(self, ticket_id: int) -> list[dict[str, Any]]:
+        """Every reply and note of a ticket (``GET /api/v2/tickets/{id}/conversations``)."""
+        path = f"{LIST_TICKETS}/{ticket_id}/conversations"
+        found: list[dict[str, Any]] = []
+        for page in range(1, MAX_PAGE + 1):
+            body, response = self.get(path, {"per_page": 100, "page": page})
+            found += _as_list(body, path)
+            if "next" not in response.links:
+                break
+        return found
+
     # -- transport -----------------------------------------------------------------------
 
     def get(self, path: str, params: dict[str, Any]) -> tuple[Any, requests.Response]:

@@ -24,7 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sla_tracker.config import ConfigError
 from sla_tracker.core.instants import format_instant
 from sla_tracker.core.timeline import StatusFacts, Transition, detect_transitions
-from sla_tracker.freshdesk import MAX_PAGE, FreshdeskValidationError
+from sla_tracker.freshdesk import MAX_PAGE, FreshdeskNotFoundError, FreshdeskValidationError
 from sla_tracker.records import (
     SNAPSHOT_FIELDS,
     RecordError,
@@ -303,7 +303,37 @@ class _PageWrites:
                 row["id"], detect_transitions(previous, status_facts(row)), run.now
             )
         self._reply(row)
+        if old is not None and self._replies_may_hide(row, old):
+            self._conversation_replies(row["id"])
         self.tickets[row["id"]] = row
+
+    def _replies_may_hide(self, row: Mapping[str, Any], old: Mapping[str, Any]) -> bool:
+        """Did the customer answer between two polls while the ticket waited on them?
+
+        Stats only keep the latest reply; an earlier one ended the pause (SPEC §4).
+        """
+        reply = row["requester_responded_at"]
+        if not self.run.settings.sync.read_conversations or reply is None:
+            return False
+        if reply == old["requester_responded_at"]:
+            return False
+        pauses = set(self.run.settings.pause.statuses)
+        went_pending = row["pending_since"] is not None and row["pending_since"] > old["updated_at"]
+        return old["status"] in pauses or row["status"] in pauses or went_pending
+
+    def _conversation_replies(self, ticket_id: int) -> None:
+        try:
+            entries = self.run.client.conversations(ticket_id)
+        except FreshdeskNotFoundError:
+            return
+        for entry in entries:
+            if entry.get("incoming") is not True or entry.get("private") is True:
+                continue
+            try:
+                at = instant(entry, "created_at", f"ticket {ticket_id} conversation")
+            except RecordError:
+                continue  # one unreadable entry does not hide the others
+            self._add_reply(ticket_id, at, "conversation")
 
     def late(self, row: dict[str, Any], old: Mapping[str, Any]) -> None:
         """A snapshot older than the stored one: logged as ignored, kept for the history."""
@@ -314,14 +344,12 @@ class _PageWrites:
         self._reply(row)
 
     def _reply(self, row: Mapping[str, Any]) -> None:
-        if row["requester_responded_at"] is not None:
+        self._add_reply(row["id"], row["requester_responded_at"], "stats.requester_responded_at")
+
+    def _add_reply(self, ticket_id: int, at: datetime | None, source: str) -> None:
+        if at is not None:
             self.replies.append(
-                {
-                    "ticket_id": row["id"],
-                    "at": row["requester_responded_at"],
-                    "observed_at": self.run.now,
-                    "source": "stats.requester_responded_at",
-                }
+                {"ticket_id": ticket_id, "at": at, "observed_at": self.run.now, "source": source}
             )
 
     def write(self, connection: Connection) -> None:

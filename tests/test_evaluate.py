@@ -20,7 +20,7 @@ from sla_tracker.evaluate import TicketReport, evaluate_tickets
 from sla_tracker.freshdesk import FreshdeskClient
 from sla_tracker.simulator.dataset import Dataset, SimCompany, SimTicket
 from sla_tracker.simulator.server import Simulator, SimulatorState
-from sla_tracker.storage import Ticket, open_store, table_of
+from sla_tracker.storage import Ticket, TicketChange, open_store, table_of
 from sla_tracker.sync import sync_once
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -328,3 +328,75 @@ def test_the_rules_verdict_is_kept_until_a_new_poll_or_a_rule_change(tmp_path: P
         assert stored()["severity"] == ["minor", "rule", "invoices-are-minor"]
     finally:
         scenario.close()
+
+
+# -- issue 9: histories that real accounts produce ------------------------------------------
+
+
+def _paused_then_answered_twice(scenario: Scenario, *, poll_between: bool) -> None:
+    """Paused Mon 14:00, customer answers Tue 11:00, agent sets Open Wed 16:00, customer
+    writes again Thu 10:00."""
+    scenario.at("2026-11-30 09:00").ticket(1)
+    scenario.poll()
+    scenario.at("2026-11-30 14:00").event(1, "status", 3)
+    scenario.poll()
+    for at, kind, value in (
+        ("2026-12-01 11:00", "customer_reply", 0),
+        ("2026-12-02 16:00", "status", 2),
+        ("2026-12-03 10:00", "customer_reply", 0),
+    ):
+        scenario.at(at).event(1, kind, value)
+        if poll_between:
+            scenario.poll()
+    scenario.at("2026-12-03 12:00").poll()
+
+
+def test_a_later_customer_reply_never_stretches_an_earlier_pause(scenario: Scenario) -> None:
+    _paused_then_answered_twice(scenario, poll_between=True)
+    report = scenario.judge(1)
+    # Mon 09–14 (5 h) + Tue 11–18 (7 h) + Wed (9 h) + Thu 09–12 (3 h): paused only Mon 14:00 →
+    # Tue 11:00. Judged on the latest reply alone, the pause ran to Wed 16:00 (10 h).
+    assert report.restoration.elapsed_seconds == 24 * HOUR
+    assert scenario.judge(1, "2026-12-01 12:00").restoration.elapsed_seconds == 6 * HOUR
+    assert (
+        report.restoration.elapsed_seconds
+        == scenario.judge(1, "2026-12-03 12:00").restoration.elapsed_seconds
+    )
+
+
+def test_replies_between_two_polls_are_read_from_the_conversations(tmp_path: Path) -> None:
+    for read, hours in ((True, 24), (False, 10)):
+        (tmp_path / str(read)).mkdir()
+        scenario = Scenario(tmp_path / str(read), sync={"start_date": "2026-01-01",
+                                                        "read_conversations": read})  # fmt: skip
+        try:
+            _paused_then_answered_twice(scenario, poll_between=False)
+            assert scenario.judge(1).restoration.elapsed_seconds == hours * HOUR
+        finally:
+            scenario.close()
+
+
+def test_an_older_snapshot_never_rewrites_history(scenario: Scenario) -> None:
+    """A replica a few minutes behind hands back a version older than the stored one."""
+    scenario.at("2026-11-30 09:00").ticket(1)
+    scenario.at("2026-11-30 09:05").poll()
+    scenario.at("2026-11-30 09:30").event(1, "status", 3)
+    scenario.at("2026-11-30 10:00").event(1, "agent_reply")
+    scenario.event(1, "status", 4)
+    scenario.at("2026-11-30 10:05").poll()
+    before = scenario.judge(1)
+    assert before.response.state is ClockState.MET and before.restoration.state is ClockState.MET
+    scenario.state.now = int(paris("2026-11-30 09:45").timestamp())  # the lagging replica
+    sync_once(scenario.client, scenario.engine, scenario.settings,
+              now=paris("2026-11-30 10:10"), full=True)  # fmt: skip
+    with scenario.engine.connect() as connection:
+        stored = connection.execute(select(table_of(Ticket))).mappings().one()
+        ignored = [c for (c,) in connection.execute(select(table_of(TicketChange).c.changes))
+                   if "ignored_snapshot" in c]  # fmt: skip
+    assert stored["status"] == 4 and stored["first_responded_at"] is not None
+    assert ignored == [{"ignored_snapshot": ["2026-11-30T09:00:00Z", "2026-11-30T08:30:00Z"]}]
+    after = scenario.judge(1, "2026-11-30 10:10")
+    assert after.response.state is ClockState.MET and after.restoration.state is ClockState.MET
+    assert not any(t.from_status in (4, 5) for t in after.transitions)  # no bogus reopen
+    assert [(t.from_status, t.to_status, t.kind) for t in after.transitions] == [
+        (None, 2, "observed"), (2, 3, "observed"), (3, 4, "observed")]  # fmt: skip

@@ -31,8 +31,11 @@ COMPARED = {
     "company": "*",
     "ticket_field": "*",
     "sync_state": "*",
-    "status_transition": "ticket_id, from_status, to_status, at, observed_at, kind, evidence",
+    "status_transition": "ticket_id, from_status, to_status, at, observed_at, kind, evidence, "
+    "superseded_at",
     "ticket_change": "ticket_id, observed_at, changes",
+    "ticket_snapshot": "ticket_id, updated_at, observed_at, status, status_updated_at",
+    "customer_reply": "ticket_id, at, observed_at, source",
 }
 
 
@@ -247,3 +250,34 @@ def test_two_services_on_postgresql_one_active_and_the_standby_takes_over(
             if process is not None and process.poll() is None:
                 process.send_signal(signal.SIGTERM)
                 process.wait(60)
+
+
+def test_reads_never_make_a_concurrent_sync_fail(simulator: Simulator, tmp_path: Path) -> None:
+    """Read commands looping on SQLite while a full sync writes: the sync succeeds (reads
+    never write, connections wait on a busy database instead of failing)."""
+    config = write_config(tmp_path, simulator, "busy")
+    first = sync_process(config)
+    assert first.wait(120) == 0
+    simulator.state.faults = [Fault("slow", path="/api/v2/tickets", times=10**6, seconds=0.05)]
+    env = {**os.environ, "SLA_TRACKER_NOW": NOW}
+    reads = [sys.executable, "-m", "sla_tracker", "--config", str(config), "tickets", "--json"]
+    writer = subprocess.Popen(
+        [sys.executable, "-m", "sla_tracker", "--config", str(config), "sync", "--full"],
+        env={**env, "SLA_TRACKER_FRESHDESK_API_KEY": "sim-key"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    read_runs = []
+    try:
+        while writer.poll() is None:
+            read = subprocess.run(reads, env=env, capture_output=True, timeout=120, check=False)
+            read_runs.append(read.returncode)
+    finally:
+        simulator.state.faults = []
+    _, errors = writer.communicate(timeout=120)
+    assert writer.returncode == 0, errors.decode()
+    assert read_runs and set(read_runs) == {0}
+    engine = create_engine(f"sqlite:///{tmp_path / 'busy'}.db")
+    with engine.connect() as connection:
+        outcomes = connection.execute(text("SELECT outcome, errors FROM sync_run")).all()
+    assert [tuple(row) for row in outcomes] == [("ok", None), ("ok", None)]
