@@ -59,7 +59,7 @@ def worker(database: str) -> None:
     # The first evaluation after a backfill classifies every ticket and keeps the rules'
     # verdicts; every later one (the service's steady state) reuses them.
     started = time.perf_counter()
-    evaluate_tickets(engine, settings, calendar, now=now)
+    evaluate_tickets(engine, settings, calendar, now=now, keep_verdicts=True)  # the service
     first = time.perf_counter() - started
     started = time.perf_counter()
     reports = evaluate_tickets(engine, settings, calendar, now=now)

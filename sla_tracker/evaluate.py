@@ -153,6 +153,23 @@ def evaluate_tickets(
         return [report for chunk in chunks for report in job.run(chunk)]
 
 
+def keep_rule_verdicts(
+    engine: Engine, settings: Settings, calendar: BusinessCalendar, *, now: datetime
+) -> int:
+    """The writing path's chore after a poll: classify the tickets whose kept verdict is
+    missing or stale and keep it, so that reads need not. Returns how many were classified."""
+    table = table_of(Ticket)
+    current = rules_fingerprint(settings)
+    stale_query = select(table.c.id).where(
+        table.c.rule_fingerprint.is_(None) | (table.c.rule_fingerprint != current)
+    )
+    with engine.connect() as connection:
+        stale = list(connection.execute(stale_query).scalars())
+    if stale:
+        evaluate_tickets(engine, settings, calendar, now=now, ticket_ids=stale, keep_verdicts=True)
+    return len(stale)
+
+
 @contextlib.contextmanager
 def _no_cyclic_gc() -> Iterator[None]:
     """Pause the cyclic collector while reports pile up.

@@ -62,43 +62,55 @@ class RecordError(ValueError):
     """A Freshdesk record that cannot be stored as it is; names the record and field."""
 
 
+FIRST_YEAR, LAST_YEAR = 1970, 2999  # what a help desk can mean; the calendar needs ≤ 2999
+BIGINT = 2**63  # ids are stored as 64-bit integers
+
+
 def instant(record: Mapping[str, Any], key: str, what: str) -> datetime | None:
     value = record.get(key)
     if value is None:
         return None
+    if not isinstance(value, str):
+        raise RecordError(f"{what}: {key} = {value!r} is not an ISO 8601 instant")
     try:
-        return parse_instant(str(value))
+        parsed = parse_instant(value)
     except ValueError:
         raise RecordError(f"{what}: {key} = {value!r} is not an ISO 8601 instant") from None
+    if not FIRST_YEAR <= parsed.year <= LAST_YEAR:
+        raise RecordError(
+            f"{what}: {key} = {value!r} is outside {FIRST_YEAR}–{LAST_YEAR}: not a real instant"
+        )
+    return parsed
 
 
 def _integer(record: Mapping[str, Any], key: str, what: str) -> int | None:
     value = record.get(key)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise RecordError(f"{what}: {key} = {value!r} is not an integer")
+    if isinstance(value, bool) or not isinstance(value, int) or not -BIGINT <= value < BIGINT:
+        raise RecordError(f"{what}: {key} = {value!r} is not a 64-bit integer")
     return value
 
 
 def ticket_row(record: Mapping[str, Any], *, now: datetime) -> dict[str, Any]:
     """The ``ticket`` columns for one API ticket (without our flags and first/last seen)."""
-    ticket_id = record.get("id")
-    if isinstance(ticket_id, bool) or not isinstance(ticket_id, int):
-        raise RecordError(f"a ticket without a numeric id: {str(record)[:80]}")
+    ticket_id = record_id(record)
+    if ticket_id is None:
+        raise RecordError(f"a ticket without a usable id: {str(record)[:80]}")
     what = f"ticket {ticket_id}"
-    stats = record.get("stats") or {}
-    if not isinstance(stats, dict):
-        raise RecordError(f"{what}: stats is {type(stats).__name__}, not an object")
+    stats = _typed(record, "stats", dict, what) or {}
+    tags = _typed(record, "tags", list, what) or []
+    if not all(isinstance(tag, str) for tag in tags):
+        raise RecordError(f"{what}: tags = {tags!r} is not a list of texts")
     row: dict[str, Any] = {
         "id": ticket_id,
-        "subject": record.get("subject"),
+        "subject": _typed(record, "subject", str, what),
         "status": _integer(record, "status", what),
         "priority": _integer(record, "priority", what),
         "source": _integer(record, "source", what),
-        "type": record.get("type"),
-        "tags": list(record.get("tags") or []),
-        "custom_fields": dict(record.get("custom_fields") or {}),
+        "type": _typed(record, "type", str, what),
+        "tags": list(tags),
+        "custom_fields": dict(_typed(record, "custom_fields", dict, what) or {}),
         "is_escalated": bool(record.get("is_escalated")),
         "fr_escalated": bool(record.get("fr_escalated")),
         "nr_escalated": bool(record.get("nr_escalated")),
@@ -110,7 +122,7 @@ def ticket_row(record: Mapping[str, Any], *, now: datetime) -> dict[str, Any]:
     if row["status"] is None:
         raise RecordError(f"{what}: status is missing")
     # None when the list call did not include descriptions: the upsert keeps the stored one.
-    row["description_text"] = record.get("description_text")
+    row["description_text"] = _typed(record, "description_text", str, what)
     for key in ID_FIELDS:
         row[key] = _integer(record, key, what)
     for key in INSTANT_FIELDS:
@@ -120,6 +132,23 @@ def ticket_row(record: Mapping[str, Any], *, now: datetime) -> dict[str, Any]:
     if row["created_at"] is None or row["updated_at"] is None:
         raise RecordError(f"{what}: created_at and updated_at are required")
     return row
+
+
+def record_id(record: Mapping[str, Any]) -> int | None:
+    """The record's id when it is a storable one (a 64-bit integer), else None."""
+    value = record.get("id")
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < BIGINT:
+        return None
+    return value
+
+
+def _typed(record: Mapping[str, Any], key: str, kind: type, what: str) -> Any:
+    """A field that must be of one JSON type (or null): wrong types are refused, not coerced."""
+    value = record.get(key)
+    if value is not None and not isinstance(value, kind):
+        expected = {"str": "a text", "list": "a list", "dict": "an object"}[kind.__name__]
+        raise RecordError(f"{what}: {key} = {str(value)[:60]!r} is not {expected}")
+    return value
 
 
 def company_row(record: Mapping[str, Any]) -> dict[str, Any]:

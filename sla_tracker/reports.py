@@ -33,6 +33,7 @@ from sla_tracker.storage import (
     fetch_rows,
     table_of,
 )
+from sla_tracker.sync import quarantined_records
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -311,6 +312,7 @@ def _sync_health(engine: Engine, start: datetime, end: datetime) -> dict[str, An
         "last_at": rows[-1].started_at if rows else None,
         "last_outcome": rows[-1].outcome if rows else None,
         "last_error": failed[-1].errors if failed else None,
+        "quarantined": quarantined_records(engine)[0],
     }
 
 
@@ -446,6 +448,7 @@ WORDS = {
         "sync": "Santé de la synchronisation",
         "runs": "passages",
         "failed": "échecs",
+        "quarantined": "enregistrement(s) Freshdesk en quarantaine",
         "last": "dernier",
         "none": "aucun",
         "week": "Semaine",
@@ -479,6 +482,7 @@ WORDS = {
         "sync": "Sync health",
         "runs": "runs",
         "failed": "failed",
+        "quarantined": "Freshdesk record(s) in quarantine",
         "last": "last",
         "none": "none",
         "week": "Week",

@@ -210,6 +210,28 @@ class StatusTransition(SQLModel, table=True):
     superseded_at: datetime | None = _instant()
 
 
+class QuarantinedRecord(SQLModel, table=True):
+    """A Freshdesk record that could not be stored as it is: kept raw with the reason.
+
+    One bad record never stops ingestion: the rest of its page is stored, the watermark
+    moves past it, and each poll retries it (by id) until a valid version arrives.
+    """
+
+    __tablename__ = "quarantined_record"
+    __table_args__ = (UniqueConstraint("kind", "record_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str  # ticket | company
+    record_key: str  # the record's id, or a digest of its JSON when it has no usable id
+    ticket_id: int | None = _big_id()  # the id to re-read, when it is one
+    raw: str  # the record as received (JSON text; secrets never travel in records)
+    reason: str
+    first_seen_at: datetime = _instant(nullable=False)
+    last_seen_at: datetime = _instant(nullable=False)
+    attempts: int = 1
+    resolved_at: datetime | None = _instant()
+
+
 class TicketSnapshot(SQLModel, table=True):
     """The status facts of one version of a ticket (one ``updated_at``), as first received.
 

@@ -13,6 +13,9 @@ sync killed at any point and run again ends with the same data as one never inte
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -32,12 +35,14 @@ from sla_tracker.records import (
     company_row,
     instant,
     jsonable,
+    record_id,
     status_facts,
     ticket_row,
 )
 from sla_tracker.storage import (
     Company,
     CustomerReply,
+    QuarantinedRecord,
     StatusTransition,
     SyncRun,
     SyncState,
@@ -50,7 +55,7 @@ from sla_tracker.storage import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping
+    from collections.abc import Callable, Iterable, Mapping, Sequence
 
     from sqlalchemy import Connection, Engine, Table
     from sqlmodel import SQLModel
@@ -66,6 +71,8 @@ STATE_TABLE = table_of(SyncState)
 RUN_TABLE = table_of(SyncRun)
 SNAPSHOT_TABLE = table_of(TicketSnapshot)
 REPLY_TABLE = table_of(CustomerReply)
+QUARANTINE_TABLE = table_of(QuarantinedRecord)
+log = logging.getLogger(__name__)
 
 
 class SyncError(Exception):
@@ -82,6 +89,7 @@ class SyncReport:
     deleted: int = 0
     spam: int = 0
     gone: int = 0
+    quarantined: int = 0
     companies: int = 0
     pages: int = 0
     api_calls: int = 0
@@ -93,7 +101,9 @@ class SyncReport:
             f"Synced in {self.seconds:.1f} s ({', '.join(self.passes)}): "
             f"{self.tickets_new:,} new and {self.tickets_updated:,} updated tickets, "
             f"{self.transitions:,} status transitions, {self.deleted} deleted, {self.spam} spam, "
-            f"{self.gone} gone, {self.companies} companies; "
+            f"{self.gone} gone, {self.companies} companies"
+            + (f", {self.quarantined} quarantined records" if self.quarantined else "")
+            + "; "
             f"{self.api_calls:,} API calls, {self.credits:,} credits"
         )
 
@@ -162,6 +172,13 @@ def _run_passes(run: _Run, *, full: bool, since: datetime | None, reconcile: boo
         _ticket_fields_pass(run)
     if reconcile or _due(last.get(RECONCILE), run.now, minutes=sync.reconcile_minutes):
         _reconcile_pass(run)
+    _retry_quarantined(run)
+    table = QUARANTINE_TABLE
+    still_bad = select(func.count()).where(
+        table.c.last_seen_at == run.now, table.c.resolved_at.is_(None)
+    )
+    with run.engine.connect() as connection:
+        run.report.quarantined = int(connection.execute(still_bad).scalar() or 0)
 
 
 def _due(last_run_at: datetime | None, now: datetime, *, minutes: float) -> bool:
@@ -189,7 +206,7 @@ def _ticket_pass(
         watermark = _watermark(run.engine, pass_name)
         overlap = timedelta(minutes=run.settings.sync.overlap_minutes)
         cursor = watermark - overlap if watermark else _start(run.settings.sync.start_date)
-    seen_at_cursor: set[int] = set()
+    seen_at_cursor: set[Any] = set()
     page, fetched, page_size = 1, 0, run.client.page_size
     while True:
         if page > MAX_PAGE:
@@ -230,14 +247,19 @@ def _ticket_pass(
         last = _updated_at(result.records[-1])
         if last is not None and last > cursor:
             cursor, page = last, 1
-            seen_at_cursor = {r["id"] for r in result.records if _updated_at(r) == last}
+            seen_at_cursor = {r.get("id") for r in result.records if _updated_at(r) == last}
         else:  # a whole page within one second: page on at that second
-            seen_at_cursor |= {record["id"] for record in result.records}
+            seen_at_cursor |= {record.get("id") for record in result.records}
             page += 1
 
 
 def _updated_at(record: Mapping[str, Any]) -> datetime | None:
-    return instant(record, "updated_at", f"ticket {record.get('id')}")
+    """A record's ``updated_at`` for paging and the watermark; None when unreadable (the
+    record itself is quarantined, the scan goes on)."""
+    try:
+        return instant(record, "updated_at", f"ticket {record.get('id')}")
+    except RecordError:
+        return None
 
 
 def _store_tickets(run: _Run, records: list[dict[str, Any]], *, pass_name: str) -> None:
@@ -252,10 +274,12 @@ def _store_tickets(run: _Run, records: list[dict[str, Any]], *, pass_name: str) 
     """
     if not records:
         return
-    try:
-        rows = [_flagged(ticket_row(r, now=run.now), pass_name) for r in records]
-    except RecordError as error:
-        raise SyncError(f"Freshdesk sent a ticket that cannot be stored: {error}") from None
+    rows, bad = [], []
+    for record in records:
+        try:
+            rows.append(_flagged(ticket_row(record, now=run.now), pass_name))
+        except RecordError as error:
+            bad.append((record, str(error)))
     rows.sort(key=lambda row: (row["id"], row["updated_at"]))
     with run.engine.begin() as connection:
         stored = _stored_tickets(connection, sorted({row["id"] for row in rows}))
@@ -268,8 +292,10 @@ def _store_tickets(run: _Run, records: list[dict[str, Any]], *, pass_name: str) 
             page.apply(row, old)
             stored[row["id"]] = row
         page.write(connection)
-        if pass_name in (TICKETS, DELETED, SPAM):
-            newest = max(row["updated_at"] for row in rows)
+        quarantine(connection, "ticket", bad, now=run.now, stored=set(page.tickets))
+        if pass_name in (TICKETS, DELETED, SPAM):  # past the bad records too
+            seen = [row["updated_at"] for row in rows] + [_updated_at(r) for r, _ in bad]
+            newest = max((at for at in seen if at is not None), default=None)
             _set_state(connection, pass_name, watermark=newest)
 
 
@@ -444,6 +470,80 @@ def _change(run: _Run, ticket_id: int, changes: dict[str, Any]) -> dict[str, Any
         "observed_at": run.now,
         "changes": changes,
     }
+
+
+# -- quarantine ----------------------------------------------------------------------------
+
+
+def quarantine(
+    connection: Connection,
+    kind: str,
+    bad: Sequence[tuple[Mapping[str, Any], str]],
+    *,
+    now: datetime,
+    stored: set[int],
+) -> None:
+    """Keep each bad record with its reason (one row per record, attempts counted), and
+    resolve the quarantine of records whose valid version was just stored."""
+    table = QUARANTINE_TABLE
+    if stored:
+        connection.execute(
+            update(table)
+            .where(
+                table.c.kind == kind, table.c.ticket_id.in_(stored), table.c.resolved_at.is_(None)
+            )
+            .values(resolved_at=now)
+        )
+    for record, reason in bad:
+        raw = json.dumps(record, sort_keys=True, default=str)
+        ticket_id = record_id(record)
+        key = (
+            str(ticket_id)
+            if ticket_id is not None
+            else hashlib.sha256(raw.encode()).hexdigest()[:24]
+        )
+        where = (table.c.kind == kind) & (table.c.record_key == key)
+        again = {"raw": raw, "reason": reason, "last_seen_at": now, "resolved_at": None}
+        found = connection.execute(
+            update(table).where(where).values(attempts=table.c.attempts + 1, **again)
+        )
+        if not found.rowcount:
+            connection.execute(table.insert().values(
+                kind=kind, record_key=key, ticket_id=ticket_id, raw=raw, reason=reason,
+                first_seen_at=now, last_seen_at=now, attempts=1,
+            ))  # fmt: skip
+        log.warning("quarantined a Freshdesk %s record: %s", kind, reason)
+
+
+def quarantined_records(engine: Engine, *, limit: int = 5) -> tuple[int, list[str]]:
+    """How many records wait in quarantine, and the reasons of the latest few."""
+    table = QUARANTINE_TABLE
+    waiting = table.c.resolved_at.is_(None)
+    with engine.connect() as connection:
+        count = int(connection.execute(select(func.count()).where(waiting)).scalar() or 0)
+        latest = select(table.c.reason).where(waiting).order_by(table.c.last_seen_at.desc())
+        reasons = list(connection.execute(latest.limit(limit)).scalars())
+    return count, reasons
+
+
+def _retry_quarantined(run: _Run) -> None:
+    """Re-read quarantined tickets by id: a valid version is stored and resolves them."""
+    table = QUARANTINE_TABLE
+    query = (
+        select(table.c.ticket_id)
+        .where(table.c.kind == "ticket", table.c.resolved_at.is_(None))
+        .where(table.c.ticket_id.is_not(None))
+        .order_by(table.c.last_seen_at)
+        .limit(run.settings.sync.reconcile_batch)
+    )
+    with run.engine.connect() as connection:
+        ids = list(connection.execute(query).scalars())
+    if ids:
+        run.report.passes.append("quarantine")
+    for ticket_id in ids:
+        record = run.client.view_ticket(ticket_id)
+        if record is not None:
+            _store_tickets(run, [record], pass_name=RECONCILE)
 
 
 # -- reference data and reconciliation --------------------------------------------------

@@ -37,8 +37,10 @@ from sla_tracker.sync import sync_once
 
 START = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 SETTINGS = Settings.model_validate({"sync": {"start_date": "2026-01-01"}})
-# Fields Freshdesk recomputes without a new updated_at follow the latest poll, not the order.
-BOOKKEEPING = {"first_seen_at", "last_seen_at", "is_escalated", "fr_escalated", "nr_escalated"}
+# Fields Freshdesk recomputes without a new updated_at (escalation flags, hence the raw
+# record) follow the latest poll of that version, not the order.
+BOOKKEEPING = {"first_seen_at", "last_seen_at", "is_escalated", "fr_escalated", "nr_escalated",
+               "raw"}  # fmt: skip
 
 
 class PagesClient:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -15,6 +16,7 @@ from sla_tracker.config import ConfigError, Settings
 from sla_tracker.freshdesk import FreshdeskAuthError, FreshdeskClient, FreshdeskError
 from sla_tracker.simulator.server import Fault, Simulator, SimulatorState, make_state
 from sla_tracker.storage import (
+    QuarantinedRecord,
     StatusTransition,
     SyncRun,
     SyncState,
@@ -22,7 +24,7 @@ from sla_tracker.storage import (
     open_store,
     table_of,
 )
-from sla_tracker.sync import SyncError, SyncReport, sync_once
+from sla_tracker.sync import SyncReport, sync_once
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 SETTINGS = Settings.model_validate({"sync": {"start_date": date(2026, 1, 1)}})
@@ -298,7 +300,7 @@ def test_the_first_sync_needs_a_start_date(make_account: Any) -> None:
 
 
 @responses.activate
-def test_a_bad_timestamp_is_a_clear_error_and_nothing_is_committed(tmp_path: Any) -> None:
+def test_a_bad_timestamp_is_quarantined_and_the_rest_goes_on(tmp_path: Any) -> None:
     ticket = {
         "id": 42,
         "status": 2,
@@ -306,15 +308,18 @@ def test_a_bad_timestamp_is_a_clear_error_and_nothing_is_committed(tmp_path: Any
         "updated_at": "2026-11-26T10:00:00Z",
     }
     responses.get("https://acme.freshdesk.com/api/v2/tickets", json=[ticket])
+    responses.get("https://acme.freshdesk.com/api/v2/tickets/42", json=ticket)
+    responses.get("https://acme.freshdesk.com/api/v2/companies", json=[])
+    responses.get("https://acme.freshdesk.com/api/v2/ticket_fields", json=[])
     engine = open_store(f"sqlite:///{tmp_path / 'bad.db'}")
     client = FreshdeskClient("https://acme.freshdesk.com", "key")
-    with pytest.raises(
-        SyncError, match=r"ticket 42: created_at = 'yesterday' is not an ISO 8601 instant"
-    ):
-        sync_once(client, engine, SETTINGS, now=NOW)
+    report = sync_once(client, engine, SETTINGS, now=NOW)
+    assert report.quarantined == 1
     with engine.connect() as connection:
         assert connection.execute(select(func.count()).select_from(table_of(Ticket))).scalar() == 0
-        assert connection.execute(select(table_of(SyncState).c.watermark)).scalars().all() in (
-            [],
-            [None],
-        )
+        watermarks = connection.execute(select(table_of(SyncState).c.watermark)).scalars().all()
+        [entry] = connection.execute(select(table_of(QuarantinedRecord))).mappings().all()
+    assert datetime(2026, 11, 26, 10, tzinfo=UTC) in watermarks  # moved past it
+    assert entry["reason"] == "ticket 42: created_at = 'yesterday' is not an ISO 8601 instant"
+    assert json.loads(entry["raw"]) == ticket and entry["resolved_at"] is None
+    assert entry["attempts"] >= 2  # seen by the list passes, then retried by id

@@ -27,7 +27,7 @@ from sla_tracker.core.instants import format_instant, parse_instant
 from sla_tracker.decisions import (
     DecisionError,
 )
-from sla_tracker.evaluate import TicketReport, evaluate_tickets
+from sla_tracker.evaluate import TicketReport, evaluate_tickets, keep_rule_verdicts
 from sla_tracker.freshdesk import FreshdeskClient, FreshdeskError
 from sla_tracker.indemnities import (
     ContractError,
@@ -144,9 +144,12 @@ def check_config(runtime: Runtime) -> None:
 
 def _sync(runtime: Runtime, client: FreshdeskClient, **options: Any) -> SyncReport:
     with sync_progress() as progress:
-        return sync_once(
+        report = sync_once(
             client, runtime.engine, runtime.settings, now=runtime.now, progress=progress, **options
         )
+    # A writing command keeps the rules' verdicts of what it polled: reads never write them.
+    keep_rule_verdicts(runtime.engine, runtime.settings, runtime.calendar(None), now=runtime.now)
+    return report
 
 
 def _as_of(runtime: Runtime, as_of: datetime | None) -> datetime:
