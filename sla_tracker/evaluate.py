@@ -11,6 +11,7 @@ import contextlib
 import gc
 import hashlib
 import json
+import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -64,6 +65,7 @@ if TYPE_CHECKING:
     from sla_tracker.config import Settings
     from sla_tracker.core.calendar import BusinessCalendar
 
+log = logging.getLogger(__name__)
 INSTANT_COLUMNS = frozenset({*INSTANT_FIELDS, *STAT_FIELDS})
 TICKET_COLUMNS = (
     "id", "subject", "rule_fingerprint", "rule_verdict", "updated_at", "status", "priority",
@@ -220,19 +222,19 @@ class _Job:
                 connection, chunk, self.now, detail=self.detail, exact=self.exact
             )
             replies = _replies(connection, chunk, self.now, exact=self.exact)
-        reports = [
-            judge(
-                row,
-                names.get(row["company_id"]),
-                transitions.get(row["id"], []),
-                replies.get(row["id"], []),
-                overrides.get(row["id"], []),
-                exclusions.get(row["id"], []),
-                detail=self.detail,
-            )
-            for row in rows
-            if self.exact or not (row["deleted"] or row["spam"] or row["gone"])
-        ]
+        reports = []
+        for row in rows:
+            if not self.exact and (row["deleted"] or row["spam"] or row["gone"]):
+                continue
+            ticket_id = row["id"]
+            try:
+                reports.append(
+                    judge(row, names.get(row["company_id"]), transitions.get(ticket_id, []),
+                          replies.get(ticket_id, []), overrides.get(ticket_id, []),
+                          exclusions.get(ticket_id, []), detail=self.detail)
+                )  # fmt: skip
+            except Exception as error:  # one ticket's bad data must not stop the others
+                log.error("ticket %s cannot be judged, left out: %r", ticket_id, error)
         if self.keep_verdicts:
             _store_verdicts(self.engine, judge.computed, judge.fingerprint)
         return reports

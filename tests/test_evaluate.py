@@ -400,3 +400,20 @@ def test_an_older_snapshot_never_rewrites_history(scenario: Scenario) -> None:
     assert not any(t.from_status in (4, 5) for t in after.transitions)  # no bogus reopen
     assert [(t.from_status, t.to_status, t.kind) for t in after.transitions] == [
         (None, 2, "observed"), (2, 3, "observed"), (3, 4, "observed")]  # fmt: skip
+
+
+def test_one_ticket_that_cannot_be_judged_does_not_stop_the_others(
+    scenario: Scenario, caplog: pytest.LogCaptureFixture
+) -> None:
+    scenario.at("2026-11-30 09:00").ticket(1)
+    scenario.ticket(2)
+    scenario.poll()
+    scenario.keep_verdicts()
+    with scenario.engine.begin() as connection:  # a kept verdict damaged on disk
+        table = table_of(Ticket)
+        connection.execute(table.update().where(table.c.id == 1).values(rule_verdict={"x": 1}))
+    reports = evaluate_tickets(
+        scenario.engine, scenario.settings, scenario.calendar, now=scenario.now
+    )
+    assert [report.id for report in reports] == [2]
+    assert "ticket 1 cannot be judged, left out" in caplog.text
