@@ -206,6 +206,12 @@ def ticket_text(report: TicketReport, calendar: BusinessCalendar) -> str:
     return "\n".join(lines)
 
 
+RULES = {  # where each clock's rules are written, for a reader who wants the why
+    "response": "docs/contract-rules.md#c4--response-to-a-blocking-anomaly-2-business-hours",
+    "restoration": "docs/contract-rules.md#c8--restoration-guarantee-gtr",
+}
+
+
 def _outcome(clock: Clock) -> str:
     """What stopped the clock, beside its deadline: the instant, and the margin when met."""
     if clock.stopped_at is None:
@@ -233,7 +239,9 @@ def explanation_text(
         )
     for clock in (report.response, report.restoration):
         lines.append(
-            f"{clock.name} clock: {clock.state}" + (f" — {clock.reason}" if clock.reason else "")
+            f"{clock.name} clock: {clock.state}"
+            + (f" — {clock.reason}" if clock.reason else "")
+            + f"  [rules: {RULES[clock.name]}]"
         )
         total = 0
         for segment in explain(clock, calendar, now=now):

@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from sla_tracker.cli import cli
+from tests.conftest import ROOT
 from tests.test_evaluate import Scenario
 
 NOW = "2026-11-30T13:00:00+01:00"
@@ -113,6 +114,10 @@ def test_explain_lists_every_interval_and_why(config: Path) -> None:
     assert "Calendar fr-support (Europe/Paris); settings fingerprint" in output
     assert "+ Mon 30 Nov 09:00 → Mon 30 Nov 13:00    4 h 00  counted: opening hours" in output
     assert "= 4 h 00 counted of 72 h 00" in output
+    assert "[rules: docs/contract-rules.md#c8--restoration-guarantee-gtr]" in output
+    anchor = "c8--restoration-guarantee-gtr"  # the anchor exists in the rules document
+    headings = (ROOT / "docs" / "contract-rules.md").read_text(encoding="utf-8")
+    assert "## C8 — Restoration guarantee (GTR)" in headings and anchor.startswith("c8--")
 
 
 def test_as_of_an_earlier_instant(config: Path) -> None:
