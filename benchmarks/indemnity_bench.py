@@ -25,6 +25,7 @@ from sla_tracker.core.classification import Severity  # noqa: E402
 from sla_tracker.core.clocks import (  # noqa: E402
     ClockPolicy,
     ClockState,
+    Phase,
     StatusChange,
     TicketHistory,
     restoration_clock,
@@ -52,16 +53,18 @@ def generate(rng: random.Random) -> tuple[dict[int, Contract], list[tuple[int, T
         eligible = rng.random() < 0.05
         slow = rng.random() < 0.2
         restored_after = timedelta(hours=rng.uniform(300, 600) if slow else rng.uniform(1, 90))
-        changes = [StatusChange(created, 2)]
+        changes = [StatusChange(created, Phase.OPEN)]
         if rng.random() < 0.3:
             pause = created + timedelta(hours=rng.uniform(1, 40))
             changes += [
-                StatusChange(pause, 3),
-                StatusChange(pause + timedelta(hours=rng.uniform(1, 30)), 2),
+                StatusChange(pause, Phase.PAUSED),
+                StatusChange(pause + timedelta(hours=rng.uniform(1, 30)), Phase.OPEN),
             ]
         restored = created + restored_after
         if restored < NOW:  # the ones restored after NOW are still open: provisional amounts
-            changes.append(StatusChange(max(restored, changes[-1].at + timedelta(minutes=1)), 4))
+            changes.append(
+                StatusChange(max(restored, changes[-1].at + timedelta(minutes=1)), Phase.RESTORED)
+            )
         history = TicketHistory(
             created_at=created,
             changes=changes,

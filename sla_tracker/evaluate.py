@@ -30,6 +30,7 @@ from sla_tracker.core.clocks import (
     Clock,
     ClockPolicy,
     Exclusion,
+    Phase,
     StatusChange,
     TicketHistory,
     response_clock,
@@ -57,7 +58,7 @@ from sla_tracker.storage import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
     from datetime import datetime
 
     from sqlalchemy import Connection, Engine
@@ -109,8 +110,6 @@ def policy_from_settings(settings: Settings) -> ClockPolicy:
     return ClockPolicy(
         response_seconds={severity: round(hours * 3600) for severity, hours in targets.items()},
         restoration_seconds=round(settings.restoration.target_hours * 3600),
-        pause_statuses=frozenset(settings.pause.statuses),
-        restored_statuses=frozenset(settings.restoration.restored_statuses),
         reopen=settings.restoration.reopen,
         severity_change=settings.sla.severity_change,
         ends_on_customer_reply=settings.pause.ends_on_customer_reply,
@@ -276,6 +275,7 @@ class _Judge:
     def __init__(self, settings: Settings, calendar: BusinessCalendar, *, now: datetime) -> None:
         self.settings, self.calendar, self.now = settings, calendar, now
         self.rules, self.policy = rules_from_settings(settings), policy_from_settings(settings)
+        self.phase_of = phase_mapping(settings)
         self.fingerprint = rules_fingerprint(settings)
         self.computed: list[tuple[int, datetime, dict[str, Any]]] = []  # verdicts to store
         self.accepted = settings.sla.accepted_source_ids
@@ -310,7 +310,7 @@ class _Judge:
         gtr_reasons = classification.gtr_reasons(accepted_channel=accepted_channel, excluded=whole)
         history = TicketHistory(
             created_at=row["created_at"],
-            changes=_changes(row, transitions),
+            changes=_changes(row, transitions, self.phase_of),
             severities=severity_history(by_rules, row["created_at"], decisions),
             responded_at=_responded_at(row, transitions, self.settings),
             customer_replies=_customer_replies(replies, row["requester_responded_at"]),
@@ -462,11 +462,28 @@ def _active_exclusions(entries: Sequence[Mapping[str, Any]]) -> list[Exclusion]:
     return active
 
 
-def _changes(row: Mapping[str, Any], transitions: Sequence[TransitionRow]) -> list[StatusChange]:
-    changes = [StatusChange(t.at, t.to_status, t.kind) for t in transitions]
+def _changes(
+    row: Mapping[str, Any], transitions: Sequence[TransitionRow], phase_of: Callable[[int], Phase]
+) -> list[StatusChange]:
+    changes = [
+        StatusChange(t.at, phase_of(t.to_status), t.kind, f"status {t.to_status}")
+        for t in transitions
+    ]
     if not changes or changes[0].at > row["created_at"]:
-        changes.insert(0, StatusChange(row["created_at"], 2, "inferred"))
+        changes.insert(0, StatusChange(row["created_at"], Phase.OPEN, "inferred", "status 2"))
     return changes
+
+
+def phase_mapping(settings: Settings) -> Callable[[int], Phase]:
+    """The configured statuses as the clocks see them: paused (C11), restored (C8) or open."""
+    paused, restored = set(settings.pause.statuses), set(settings.restoration.restored_statuses)
+
+    def phase_of(status: int) -> Phase:
+        if status in paused:
+            return Phase.PAUSED
+        return Phase.RESTORED if status in restored else Phase.OPEN
+
+    return phase_of
 
 
 def _responded_at(

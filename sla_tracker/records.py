@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from sla_tracker.core.instants import parse_instant
-from sla_tracker.core.timeline import StatusFacts
+from sla_tracker.core.timeline import Milestone, StatusFacts
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -168,15 +168,28 @@ def company_row(record: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+OPEN, PENDING, RESOLVED, CLOSED = 2, 3, 4, 5  # Freshdesk's built-in statuses
+# The stats milestones and the status each one means.
+MILESTONES = (
+    ("pending_since", PENDING),
+    ("resolved_at", RESOLVED),
+    ("closed_at", CLOSED),
+    ("reopened_at", OPEN),
+)
+
+
 def status_facts(row: Mapping[str, Any]) -> StatusFacts:
+    """A poll's status facts in the timeline's neutral terms (Freshdesk opens tickets Open)."""
     return StatusFacts(
         status=row["status"],
         created_at=row["created_at"],
         status_updated_at=row.get("status_updated_at"),
-        pending_since=row.get("pending_since"),
-        resolved_at=row.get("resolved_at"),
-        closed_at=row.get("closed_at"),
-        reopened_at=row.get("reopened_at"),
+        milestones=tuple(
+            Milestone(row[key], status, f"stats.{key}")
+            for key, status in MILESTONES
+            if row.get(key) is not None
+        ),
+        opened_as=OPEN,
     )
 
 

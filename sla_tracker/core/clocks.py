@@ -36,10 +36,19 @@ class ClockState(StrEnum):
     NOT_APPLICABLE = "not_applicable"
 
 
+class Phase(StrEnum):
+    """What a help-desk status means to the clocks; the adapter maps its statuses to these."""
+
+    OPEN = "open"  # the provider is answerable: clocks count
+    PAUSED = "paused"  # waiting on the customer (C11): clocks stop
+    RESTORED = "restored"  # restored (C8), until a reopen says otherwise
+
+
 class StatusChange(NamedTuple):
     at: datetime
-    status: int
+    phase: Phase
     kind: str = "observed"  # observed | inferred | gap (see core/timeline.py)
+    label: str = ""  # the help desk's name for the status, for explanations
 
 
 class Exclusion(NamedTuple):
@@ -57,8 +66,6 @@ class ClockPolicy:
     response_seconds: Mapping[Severity, int]  # C4/C5 (minor only if an internal target is set)
     restoration_seconds: int = 72 * 3600  # C8
     minor_is_internal: bool = True  # C6: a minor target is never contractual
-    pause_statuses: frozenset[int] = frozenset({3})
-    restored_statuses: frozenset[int] = frozenset({4, 5})
     reopen: str = "continuous"  # or "paused"
     severity_change: str = "retroactive"  # or "from_change"
     ends_on_customer_reply: bool = True
@@ -91,11 +98,11 @@ class TicketHistory:
         )
 
     @cached_property
-    def status_runs(self) -> list[tuple[datetime, datetime | None, int]]:
-        """(from, until or None, status) for each stretch of one status; both clocks use it."""
+    def status_runs(self) -> list[tuple[datetime, datetime | None, StatusChange]]:
+        """(from, until or None, change) for each stretch of one status; both clocks use it."""
         changes = list(self.changes)
         return [
-            (change.at, changes[index + 1].at if index + 1 < len(changes) else None, change.status)
+            (change.at, changes[index + 1].at if index + 1 < len(changes) else None, change)
             for index, change in enumerate(changes)
         ]
 
@@ -140,7 +147,7 @@ def response_clock(
     if blocked or target is None:
         reason = blocked or f"severity {severity}: no response target (C6/C7)"
         return Clock(RESPONSE, ClockState.NOT_APPLICABLE, reason=reason)
-    restored = _restored_runs(history, policy)
+    restored = _restored_runs(history)
     stops = [at for at in (history.responded_at, restored[0][0] if restored else None) if at]
     contractual = not (severity == Severity.MINOR and policy.minor_is_internal)
     return _run(RESPONSE, history, calendar, policy, target, min(stops, default=None),
@@ -156,7 +163,7 @@ def restoration_clock(
     if blocked or not history.gtr_eligible:
         reason = blocked or "not GTR-eligible: " + "; ".join(history.gtr_reasons)
         return Clock(RESTORATION, ClockState.NOT_APPLICABLE, reason=reason)
-    restored = _restored_runs(history, policy)
+    restored = _restored_runs(history)
     final = restored[-1] if restored and restored[-1][1] is None else None
     return _run(RESTORATION, history, calendar, policy, policy.restoration_seconds,
                 final[0] if final else None, now=now, contractual=True)  # fmt: skip
@@ -235,8 +242,9 @@ def _pause_end(
 
 def _paused_at(history: TicketHistory, policy: ClockPolicy, now: datetime) -> bool:
     """Is the ticket waiting on the customer, or excluded, at this instant?"""
-    for run_start, until, status in _status_runs(history):
-        if status in policy.pause_statuses and run_start <= now and (until is None or now < until):
+    for run_start, until, change in history.status_runs:
+        paused = change.phase is Phase.PAUSED
+        if paused and run_start <= now and (until is None or now < until):
             reply = _pause_end(history, policy, run_start, until)
             if reply is None or now < reply:
                 return True
@@ -261,18 +269,11 @@ def _start(history: TicketHistory, policy: ClockPolicy) -> datetime:
     return max(start, history.created_at)
 
 
-def _status_runs(history: TicketHistory) -> list[tuple[datetime, datetime | None, int]]:
-    """(from, until or None, status) for each stretch of one status."""
-    return history.status_runs
-
-
-def _restored_runs(
-    history: TicketHistory, policy: ClockPolicy
-) -> list[tuple[datetime, datetime | None]]:
+def _restored_runs(history: TicketHistory) -> list[tuple[datetime, datetime | None]]:
     """Stretches in a restored status (Resolved then Closed is one stretch)."""
     runs: list[tuple[datetime, datetime | None]] = []
-    for start, until, status in _status_runs(history):
-        if status not in policy.restored_statuses:
+    for start, until, change in history.status_runs:
+        if change.phase is not Phase.RESTORED:
             continue
         if runs and runs[-1][1] == start:
             runs[-1] = (runs[-1][0], until)
@@ -286,17 +287,17 @@ def _not_counted(
 ) -> list[tuple[Interval, str]]:
     """Intervals within [start, end) that do not count, each with the reason."""
     found: list[tuple[Interval, str]] = []
-    for run_start, until, status in _status_runs(history):
-        if status not in policy.pause_statuses:
+    for run_start, until, change in history.status_runs:
+        if change.phase is not Phase.PAUSED:
             continue
         run_end = until or end
-        why = f"paused: status {status}, waiting on the customer (C11)"
+        why = f"paused: {change.label or 'status'}, waiting on the customer (C11)"
         reply = _pause_end(history, policy, run_start, run_end)
         if reply is not None:
             run_end, why = reply, why + " until the customer replied"
         found.append(((run_start, run_end), why))
     if name == RESTORATION and policy.reopen == "paused":
-        for run_start, until in _restored_runs(history, policy):
+        for run_start, until in _restored_runs(history):
             if until is not None:
                 why = "restored, then reopened (restoration.reopen = paused)"
                 found.append(((run_start, until), why))

@@ -1,29 +1,36 @@
-"""A ticket's status history, rebuilt from successive polls (SPEC.md §4, "Status history").
+"""A ticket's status history, rebuilt from successive polls (SPEC §4, "Status history").
 
-Freshdesk's API has no status history: a poll gives the current status and the instant of
-its last change (``stats.status_updated_at``), plus the latest instant of a few milestones
-(``pending_since``, ``resolved_at``, ``closed_at``, ``reopened_at``). Comparing a poll with
-the previous one tells what changed; the milestones let some unseen flips be inferred; a
-change that neither explains is recorded as a *gap*, so that a clock depending on it is
-flagged for review instead of silently guessed.
+Help desks rarely keep a status history: a poll gives the current status and the instant of
+its last change, plus the latest instant of a few milestones (when it last went pending,
+was resolved, closed, reopened — the adapter says which status each one means). Comparing a
+poll with the previous one tells what changed; the milestones let some unseen flips be
+inferred; a change that neither explains is recorded as a *gap*, so that a clock depending
+on it is flagged for review instead of silently guessed. Statuses are the help desk's
+opaque ids here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from datetime import datetime
 
-OPEN, PENDING, RESOLVED, CLOSED = 2, 3, 4, 5
-
 
 class TransitionKind(StrEnum):
     OBSERVED = "observed"  # the polled status differs from the stored one
-    INFERRED = "inferred"  # deduced from a stats milestone between two polls
+    INFERRED = "inferred"  # deduced from a milestone between two polls
     GAP = "gap"  # the status changed between two polls in a way no milestone explains
+
+
+class Milestone(NamedTuple):
+    """The latest instant a ticket reached a status, as the help desk reports it."""
+
+    at: datetime
+    status: int
+    evidence: str  # where it comes from, e.g. "stats.resolved_at"
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,10 +40,8 @@ class StatusFacts:
     status: int
     created_at: datetime
     status_updated_at: datetime | None = None
-    pending_since: datetime | None = None
-    resolved_at: datetime | None = None
-    closed_at: datetime | None = None
-    reopened_at: datetime | None = None
+    milestones: tuple[Milestone, ...] = ()
+    opened_as: int | None = None  # the status tickets are created in, when the help desk says
 
     @property
     def changed_at(self) -> datetime:
@@ -60,16 +65,16 @@ def detect_transitions(previous: StatusFacts | None, current: StatusFacts) -> li
     the milestones tell.
     """
     if previous is None:
-        if current.changed_at <= current.created_at:
+        if current.changed_at <= current.created_at or current.opened_as is None:
             return [
                 Transition(
                     None, current.status, current.created_at, TransitionKind.OBSERVED, "creation"
                 )
             ]
-        opened = Transition(
-            None, OPEN, current.created_at, TransitionKind.INFERRED, "creation (opened as Open)"
-        )
-        return [opened, *_since(OPEN, current.created_at, current)]
+        opened_as = current.opened_as
+        evidence = f"creation (opened as status {opened_as})"
+        opened = Transition(None, opened_as, current.created_at, TransitionKind.INFERRED, evidence)
+        return [opened, *_since(opened_as, current.created_at, current)]
     if current.changed_at <= previous.changed_at and current.status == previous.status:
         return []
     return _since(previous.status, previous.changed_at, current)
@@ -106,11 +111,5 @@ def _since(status: int, known_until: datetime, current: StatusFacts) -> list[Tra
     return transitions
 
 
-def _milestones(current: StatusFacts) -> list[tuple[datetime, int, str]]:
-    found = [
-        (current.pending_since, PENDING, "stats.pending_since"),
-        (current.resolved_at, RESOLVED, "stats.resolved_at"),
-        (current.closed_at, CLOSED, "stats.closed_at"),
-        (current.reopened_at, OPEN, "stats.reopened_at"),
-    ]
-    return sorted((at, status, evidence) for at, status, evidence in found if at is not None)
+def _milestones(current: StatusFacts) -> list[Milestone]:
+    return sorted(current.milestones)

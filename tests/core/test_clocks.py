@@ -16,6 +16,7 @@ from sla_tracker.core.clocks import (
     ClockPolicy,
     ClockState,
     Exclusion,
+    Phase,
     StatusChange,
     TicketHistory,
     response_clock,
@@ -27,7 +28,7 @@ PARIS = ZoneInfo("Europe/Paris")
 CAL = load_calendar_file(ROOT / "calendars" / "fr-support.toml")
 HOUR = 3600
 POLICY = ClockPolicy(response_seconds={Severity.BLOCKING: 2 * HOUR, Severity.MAJOR: 4 * HOUR})
-OPEN, PENDING, RESOLVED, CLOSED = 2, 3, 4, 5
+OPEN, PENDING, RESOLVED, CLOSED = Phase.OPEN, Phase.PAUSED, Phase.RESTORED, Phase.RESTORED
 
 
 def paris(text: str) -> datetime:
@@ -324,10 +325,10 @@ event_minutes = st.integers(0, 12 * 24 * 60)
     st.tuples(st.integers(1, 12 * 24 * 60), st.sampled_from(["reply", OPEN, PENDING, RESOLVED])),
 )
 def test_a_later_event_never_changes_a_clocks_past(
-    changes: list[tuple[int, int]],
+    changes: list[tuple[int, Phase]],
     replies: list[int],
     as_of: int,
-    later: tuple[int, int | str],
+    later: tuple[int, str],
 ) -> None:
     """Elapsed time as of any instant depends only on what happened before it."""
     created = paris("2026-11-30 08:30")
@@ -348,7 +349,7 @@ def test_a_later_event_never_changes_a_clocks_past(
     if later[1] == "reply":
         extended = replace(base, customer_replies=sorted([*base.customer_replies, event_at]))
     else:
-        status = int(later[1])
+        status = Phase(later[1])
         if base.changes[-1].at > event_at:
             return  # an event after the last change only
         extended = replace(base, changes=[*base.changes, StatusChange(event_at, status)])

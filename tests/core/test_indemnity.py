@@ -13,7 +13,13 @@ from hypothesis import strategies as st
 
 from sla_tracker.calendars import load_calendar_file
 from sla_tracker.core.classification import Severity
-from sla_tracker.core.clocks import ClockPolicy, StatusChange, TicketHistory, restoration_clock
+from sla_tracker.core.clocks import (
+    ClockPolicy,
+    Phase,
+    StatusChange,
+    TicketHistory,
+    restoration_clock,
+)
 from sla_tracker.core.indemnity import (
     Basis,
     Breach,
@@ -218,7 +224,10 @@ def test_spec_example_5_friday_closing_deadline(basis: Basis, expected: str) -> 
     created = paris("2026-11-24 16:00")
     history = TicketHistory(
         created_at=created,
-        changes=[StatusChange(created, 2), StatusChange(paris("2026-12-07 10:00"), 4)],
+        changes=[
+            StatusChange(created, Phase.OPEN),
+            StatusChange(paris("2026-12-07 10:00"), Phase.RESTORED),
+        ],
         severities=[(created, Severity.BLOCKING)],
         gtr_eligible=True,
     )
