@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
+from sla_tracker.config import not_utf8
+from sla_tracker.core.calendar import FIRST_YEAR, LAST_YEAR
 from sla_tracker.core.clocks import ClockState
 from sla_tracker.core.indemnity import (
     MONTHS,
@@ -28,6 +30,7 @@ from sla_tracker.core.indemnity import (
     indemnities,
     period_start_on,
 )
+from sla_tracker.records import BIGINT
 from sla_tracker.storage import ClosedPeriod, ContractVersion, table_of
 
 if TYPE_CHECKING:
@@ -51,6 +54,7 @@ CSV_COLUMNS = (
     "tacit_renewal",
     "terminated",
 )
+MAX_FEE = Decimal("999999999999.99")  # Decimal keeps 28 digits: every amount stays exact
 
 
 class ContractError(Exception):
@@ -84,12 +88,19 @@ def import_contracts(engine: Engine, path: Path, *, by: str, now: datetime) -> i
         text = path.read_text(encoding="utf-8-sig")
     except OSError as error:
         raise ContractError(f"{path}: cannot be read ({error.strerror})") from None
-    reader = csv.DictReader(text.splitlines())
-    missing = [
-        name
-        for name in ("company_id", "fee", "period", "start")
-        if name not in (reader.fieldnames or [])
-    ]
+    except UnicodeDecodeError as error:
+        raise ContractError(f"{path}: {not_utf8(error)}") from None
+    try:
+        return _import_rows(engine, path, csv.DictReader(text.splitlines()), by=by, now=now)
+    except csv.Error as error:
+        raise ContractError(f"{path}: not a readable CSV ({error}); nothing was imported") from None
+
+
+def _import_rows(
+    engine: Engine, path: Path, reader: csv.DictReader[str], *, by: str, now: datetime
+) -> int:
+    columns = reader.fieldnames or []
+    missing = [name for name in ("company_id", "fee", "period", "start") if name not in columns]
     if missing:
         raise ContractError(
             f"{path}: missing column(s) {', '.join(missing)}; expected {', '.join(CSV_COLUMNS)}"
@@ -98,6 +109,8 @@ def import_contracts(engine: Engine, path: Path, *, by: str, now: datetime) -> i
     rows = []
     for line, record in enumerate(reader, start=2):
         try:
+            if None in record:  # DictReader's key for the cells beyond the header's
+                raise ContractError(f"more cells than the {len(columns)} columns of the header")
             terms = _terms_from_csv(record)
             rows.append(_version_row(terms, contracts.get(terms.company_id), by, now))
             contracts[terms.company_id] = _as_contract(
@@ -119,6 +132,8 @@ def _terms_from_csv(record: dict[str, str]) -> ContractTerms:
         company_id = int(cell("company_id"))
     except ValueError:
         raise ContractError(f"company_id {cell('company_id')!r} is not a number") from None
+    if not 0 < company_id < BIGINT:
+        raise ContractError(f"company_id {company_id} is not a Freshdesk id (1 to {BIGINT - 1})")
     return ContractTerms(
         company_id=company_id,
         fee=parse_fee(cell("fee")),
@@ -135,9 +150,11 @@ def parse_fee(text: str) -> Decimal:
     try:
         fee = Decimal(text.replace(",", ".").replace(" ", ""))
     except InvalidOperation:
-        raise ContractError(f"fee {text!r} is not an amount (e.g. 6000 or 6000.00)") from None
-    if fee <= 0 or fee != fee.quantize(Decimal("0.01")):
-        raise ContractError(f"fee {text!r} must be positive, in cents at most")
+        fee = Decimal("NaN")
+    if not fee.is_finite():  # NaN, sNaN and Infinity are Decimals too
+        raise ContractError(f"fee {text!r} is not an amount (e.g. 6000 or 6000.00)")
+    if not 0 < fee <= MAX_FEE or fee != fee.quantize(Decimal("0.01")):
+        raise ContractError(f"fee {text!r} must be positive, at most {MAX_FEE}, in cents at most")
     return fee
 
 
@@ -153,6 +170,12 @@ def _version_row(
 ) -> dict[str, Any]:
     if terms.period not in MONTHS:
         raise ContractError(f"period {terms.period!r} is not one of {', '.join(MONTHS)}")
+    for name, day in (
+        ("start", terms.start_on), ("effective", terms.effective_on),
+        ("terminated", terms.terminated_on),
+    ):  # fmt: skip
+        if day is not None and not FIRST_YEAR <= day.year <= LAST_YEAR:
+            raise ContractError(f"{name} {day} is outside the years {FIRST_YEAR}–{LAST_YEAR}")
     effective = terms.effective_on or terms.start_on
     if existing is not None:
         renewals = [
@@ -387,6 +410,8 @@ def period_window(text: str, calendar: BusinessCalendar) -> tuple[datetime, date
             first, months = date(int(year), int(month), 1), 1
     except ValueError:
         raise ContractError(f"period {text!r} is not YYYY, YYYY-Qn or YYYY-MM") from None
+    if not FIRST_YEAR <= first.year <= LAST_YEAR:
+        raise ContractError(f"period {text!r} is outside the years {FIRST_YEAR}–{LAST_YEAR}")
     last = period_start_on(first, months)
     zone = calendar.zone
     return (

@@ -35,12 +35,22 @@ def sync_progress() -> Iterator[Callable[[int], None]]:
         yield lambda count: progress.update(task, description=f"syncing tickets… {count:,}")
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(cell: Any) -> Any:
+    """OWASP CSV injection: a text cell a spreadsheet would run as a formula (a subject
+    ``=HYPERLINK(…)``) gets a leading quote; numbers stay numbers, negative ones too."""
+    return "'" + cell if isinstance(cell, str) and cell.startswith(FORMULA_STARTS) else cell
+
+
 def csv_text(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
-    """A CSV document: the header, then the rows (the listings' ``--csv``)."""
+    """A CSV document: the header, then the rows (the listings' ``--csv``), safe to open in
+    a spreadsheet."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows([spreadsheet_safe(cell) for cell in row] for row in rows)
     return buffer.getvalue()
 
 

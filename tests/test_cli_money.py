@@ -3,6 +3,8 @@ through the simulator with one GTR breach."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -163,3 +165,10 @@ def test_statement_is_html_with_the_clause_and_escaped_names(config: Path, tmp_p
 def test_exposure_lists_unrestored_gtr_tickets(config: Path) -> None:
     code, output = run(config, "exposure", "--json")
     assert code == 0 and json.loads(output) == []  # the only GTR ticket is restored
+
+
+def test_indemnities_csv_neutralises_text_a_spreadsheet_would_run(config: Path) -> None:
+    run(config, "contracts", "set", "1", "--fee", "6000", "--start", "2026-01-01",
+        "--currency", "@SUM(A1)")  # fmt: skip
+    [row] = csv.DictReader(io.StringIO(run(config, "indemnities", "--csv")[1]))
+    assert (row["currency"], row["amount"]) == ("'@SUM(A1)", "49.32")

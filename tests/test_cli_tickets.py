@@ -6,12 +6,14 @@ import csv
 import io
 import json
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from sla_tracker.cli import cli
+from sla_tracker.views import csv_text
 from tests.conftest import ROOT
 from tests.test_evaluate import Scenario
 
@@ -167,3 +169,29 @@ def test_exclude_refuses_unknown_causes_and_half_intervals(config: Path) -> None
     assert code == 2 and "Invalid value for '--reason'" in output
     code, output = run(config, "exclude", "1", "--reason", "sabotage", "--note", "x", "--from", NOW)
     assert code == 1 and "give both --from and --to" in output
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_neutralised(tmp_path: Path) -> None:
+    """OWASP CSV injection: a subject from a customer must not become a formula."""
+    scenario = Scenario(tmp_path)
+    subjects = ['=HYPERLINK("http://evil.example","facture")', "+33 1 23 45 67 89", "-2+3",
+                "@SUM(A1)", "\tcmd", "\rcmd", "Facture impossible à créer"]  # fmt: skip
+    scenario.at("2026-11-30 09:00")
+    for ticket_id, subject in enumerate(subjects, start=1):
+        scenario.ticket(ticket_id, subject)
+    scenario.poll()
+    scenario.close()
+    config = tmp_path / "sla-tracker.toml"
+    config.write_text(
+        f'[database]\nurl = "sqlite:///{tmp_path / "scenario.db"}"\n', encoding="utf-8"
+    )
+    code, output = run(config, "tickets", "--csv")
+    rows = {int(row["id"]): row for row in csv.DictReader(io.StringIO(output, newline=""))}
+    assert code == 0
+    assert [rows[n]["subject"] for n in range(1, 7)] == ["'" + subject for subject in subjects[:6]]
+    assert rows[7]["subject"] == "Facture impossible à créer"
+
+
+def test_csv_keeps_numbers_as_numbers_and_neutralises_text() -> None:
+    text = csv_text(["n", "amount", "note"], [[-5, Decimal("-12.50"), "-12.50"], [3, 1.5, "=1+1"]])
+    assert text.splitlines() == ["n,amount,note", "-5,-12.50,'-12.50", "3,1.5,'=1+1"]

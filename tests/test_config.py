@@ -7,13 +7,16 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from sla_tracker.cli import cli
 from sla_tracker.config import (
     ConfigError,
     Settings,
     current_instant,
     find_config_file,
     load_settings,
+    redact,
 )
 from tests.conftest import ROOT
 
@@ -204,3 +207,120 @@ def test_a_bad_rule_condition_is_located_by_the_rules_name(tmp_path: Path) -> No
         ConfigError, match=r"classification\.severity\[p4\]\.priority\[0\] = 'high'"
     ):
         load_settings(path, environ={})
+
+
+@pytest.mark.parametrize(
+    ("toml", "expected"),
+    [
+        ('[schedule]\ntimezone = "Europe/Pariss"', "unknown time zone 'Europe/Pariss'"),
+        ('[schedule]\ntimezone = "../etc"', "unknown time zone '../etc'"),
+        ('[schedule]\ntimezone = ""', "unknown time zone ''"),
+        ('[database]\nurl = "mysql://db.example/sla"', "expected sqlite:///FILE or postgresql"),
+        ('[database]\nurl = "postgresql+psycopg2://db/sla"', "expected sqlite:///FILE"),
+        ('[database]\nurl = "sla-tracker.db"', "not a database URL"),
+        ("[response]\nblocking_hours = nan", "response.blocking_hours = nan: expected a finite"),
+        ("[response]\nmajor_hours = inf", "response.major_hours = inf: expected a finite"),
+        ("[response]\nblocking_hours = 0", "response.blocking_hours = 0: expected greater than 0"),
+        (
+            "[response]\nminor_internal_hours = -4.0",
+            "minor_internal_hours = -4.0: expected greater",
+        ),
+        (
+            "[restoration]\ntarget_hours = -inf",
+            "restoration.target_hours = -inf: expected a finite",
+        ),
+        ("[schedule]\nsync_minutes = 0", "schedule.sync_minutes = 0: expected greater than 0"),
+        ("[schedule]\nsync_minutes = 100000", "sync_minutes = 100000: expected less than or equal"),
+        ("[schedule]\nstandby_poll_seconds = inf", "standby_poll_seconds = inf: expected a finite"),
+        ("[sync]\nreconcile_minutes = 100000", "sync.reconcile_minutes = 100000: expected less"),
+        ("[sync]\nlock_wait_seconds = nan", "sync.lock_wait_seconds = nan: expected a finite"),
+        (
+            "[freshdesk]\ntimeout_seconds = inf",
+            "freshdesk.timeout_seconds = inf: expected a finite",
+        ),
+        ("[freshdesk]\ncalls_per_minute = 0", "freshdesk.calls_per_minute = 0: expected greater"),
+        ('[alerts]\nwebhook_url = "file:///etc/passwd"', "expected an http:// or https:// URL"),
+        ('[alerts]\nwebhook_url = "hooks.example.com/x"', "expected an http:// or https:// URL"),
+    ],
+)
+def test_check_config_catches_what_would_fail_later(
+    tmp_path: Path, toml: str, expected: str
+) -> None:
+    path = write(tmp_path, toml + "\n")
+    result = CliRunner().invoke(cli, ["--config", str(path), "check-config"], env={})
+    assert (result.exit_code, result.exception.__class__) == (1, SystemExit), result.output
+    assert f"Error: {path}: " in result.output and expected in result.output
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["sqlite:///sla-tracker.db", "postgresql+psycopg://sla@db/sla", "postgresql://sla@db/sla"],
+)
+def test_sqlite_and_postgresql_urls_are_accepted(tmp_path: Path, url: str) -> None:
+    assert load_settings(write(tmp_path, f'[database]\nurl = "{url}"\n'), environ={})
+
+
+@pytest.mark.parametrize(
+    "toml",
+    [
+        '[freshdesk]\napikey = "SECRET-VALUE"',
+        '[freshdesk]\napi-key = "SECRET-VALUE"',
+        '[smtp]\npasswd = "SECRET-VALUE"',
+        '[smtp]\nPassword = "SECRET-VALUE"',
+        'freshdesk = "SECRET-VALUE"',
+        '[smtp]\npassword = ["SECRET-VALUE"]',
+    ],
+)
+def test_a_mistyped_secret_is_refused_without_its_value(tmp_path: Path, toml: str) -> None:
+    path = write(tmp_path, toml + "\n")
+    with pytest.raises(ConfigError) as error:
+        load_settings(path, environ={})
+    assert "SECRET-VALUE" not in str(error.value) and "(secret)" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "toml",
+    [
+        '[database]\nurl = "mysql://admin:SECRET-VALUE@db.example/sla"',
+        '[database]\nurl = "mysql://db/sla?password=SECRET-VALUE&x=1"',
+        '[alerts]\nwebhook_url = "ftp://bot:SECRET-VALUE@hooks.example.com/x"',
+        '[alerts]\nwebhook_url = "ftp://SECRET-VALUE@hooks.example.com/x"',
+    ],
+)
+def test_credentials_in_a_refused_url_are_masked(tmp_path: Path, toml: str) -> None:
+    path = write(tmp_path, toml + "\n")
+    with pytest.raises(ConfigError) as error:
+        load_settings(path, environ={})
+    assert "SECRET-VALUE" not in str(error.value) and "***" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        (
+            "connection to http://user:pw@127.0.0.1:9 failed",
+            "connection to http://***@127.0.0.1:9 failed",
+        ),
+        ("'postgresql+psycopg://sla:pw@db/sla'", "'postgresql+psycopg://***@db/sla'"),
+        ("https://KEY@acme.freshdesk.com/api/v2", "https://***@acme.freshdesk.com/api/v2"),
+        ("db?user=sla&password=pw&sslmode=require", "db?user=sla&password=***&sslmode=require"),
+        ("http://host/path@version and mailto:a@b.c", "http://host/path@version and mailto:a@b.c"),
+    ],
+)
+def test_redact_masks_credentials_in_urls(text: str, masked: str) -> None:
+    assert redact(text) == masked
+
+
+def test_a_config_that_is_not_utf8_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "sla-tracker.toml"
+    path.write_bytes("[report]\nlanguage = 'fr'  # café\n".encode("latin-1"))
+    with pytest.raises(ConfigError, match=r"sla-tracker\.toml: not UTF-8 text .*save it as UTF-8"):
+        load_settings(path, environ={})
+
+
+def test_a_secret_file_that_is_not_utf8_is_named_not_quoted(tmp_path: Path) -> None:
+    secret = tmp_path / "key"
+    secret.write_bytes(b"\xffSECRET-VALUE")
+    with pytest.raises(ConfigError) as error:
+        load_settings(None, environ={"SLA_TRACKER_FRESHDESK_API_KEY_FILE": str(secret)})
+    assert "not UTF-8 text" in str(error.value) and "SECRET-VALUE" not in str(error.value)

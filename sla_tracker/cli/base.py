@@ -4,7 +4,9 @@ calendars and the run's instant, read once), error handling, options and helpers
 from __future__ import annotations
 
 import json
+import logging
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -20,8 +22,9 @@ from sla_tracker.config import (
     current_instant,
     find_config_file,
     load_settings,
+    redact,
 )
-from sla_tracker.core.calendar import BusinessCalendar, CalendarError
+from sla_tracker.core.calendar import FIRST_YEAR, LAST_YEAR, BusinessCalendar, CalendarError
 from sla_tracker.core.clocks import ClockState
 from sla_tracker.core.instants import format_instant, parse_instant
 from sla_tracker.decisions import (
@@ -35,6 +38,7 @@ from sla_tracker.indemnities import (
     customer_periods,
 )
 from sla_tracker.mailer import MailError
+from sla_tracker.records import BIGINT
 from sla_tracker.reports import (
     ReportError,
 )
@@ -48,6 +52,7 @@ from sla_tracker.views import sync_progress
 if TYPE_CHECKING:
     from collections.abc import Callable
     from datetime import datetime
+    from pathlib import Path
 
     from sqlalchemy import Engine
 
@@ -80,7 +85,8 @@ class Runtime:
 
 
 class TrackerGroup(click.Group):
-    """Turns the library's own errors into ``Error: …`` and exit status 1, no traceback."""
+    """Turns errors into ``Error: …`` and exit status 1, no traceback, credentials in URLs
+    masked; click's usage errors keep their status 2."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -89,7 +95,33 @@ class TrackerGroup(click.Group):
             ConfigError, CalendarError, StoreError, FreshdeskError, SyncError, DecisionError,
             ContractError, ReportError, MailError,
         ) as error:  # fmt: skip
-            raise click.ClickException(str(error)) from None
+            raise click.ClickException(redact(str(error))) from None
+        except (ValueError, ArithmeticError, OSError) as error:
+            # The safety net under the precise messages: an input beyond what some layer
+            # handles (an overflowing date, undecodable bytes, a full disk) is still an error.
+            reason = redact(str(error)) or type(error).__name__
+            raise click.ClickException(
+                f"cannot do this with the values given ({reason}); "
+                "check them against `sla-tracker COMMAND --help`"
+            ) from None
+
+
+class FreshdeskId(click.ParamType[int, Any]):
+    """A Freshdesk id as the store keeps it (64-bit): a larger one is a typo, said so."""
+
+    name = "id"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        try:
+            number = int(value)
+        except ValueError:
+            number = 0
+        if not 0 < number < BIGINT:
+            self.fail(f"{value!r} is not a Freshdesk id: a whole number from 1 to {BIGINT - 1}")
+        return number
+
+
+FRESHDESK_ID = FreshdeskId()
 
 
 def _instant(ctx: click.Context, param: click.Parameter, value: str) -> datetime:
@@ -103,6 +135,36 @@ def _optional_instant(
     ctx: click.Context, param: click.Parameter, value: str | None
 ) -> datetime | None:
     return None if value is None else _instant(ctx, param, value)
+
+
+def _iso_week(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """``2026-W48``, within the calendar's years (a week of year 1 or 9999 cannot be drawn)."""
+    match = re.fullmatch(r"(\d{4})-[Ww](\d{2})", value or "")
+    if value is None or (match and FIRST_YEAR <= int(match[1]) <= LAST_YEAR):
+        return value
+    raise click.BadParameter(
+        f"{value!r} is not an ISO week of {FIRST_YEAR}–{LAST_YEAR} such as 2026-W48", ctx, param
+    )
+
+
+def write_file(path: Path, content: str | bytes) -> None:
+    """Write a command's ``--out``; a missing folder or a full disk is an ``Error:``."""
+    try:
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+    except OSError as error:
+        raise click.ClickException(
+            f"cannot write {path}: {error.strerror}; check that its folder exists and has room"
+        ) from None
+
+
+class _RedactingRecord(logging.LogRecord):
+    """A log record whose message has credentials in URLs masked, whoever logs it."""
+
+    def getMessage(self) -> str:
+        return redact(super().getMessage())
 
 
 calendar_option = click.option(
@@ -125,6 +187,7 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
 
     Set SLA_TRACKER_NOW=<ISO instant> to answer as of another instant.
     """
+    logging.setLogRecordFactory(_RedactingRecord)
     ctx.obj = Runtime(config_path)
 
 

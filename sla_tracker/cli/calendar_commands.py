@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
-from typing import Any
+from decimal import Decimal, DecimalException
+from pathlib import Path
 
 import click
 
@@ -16,6 +16,7 @@ from sla_tracker.cli.base import (
     calendar_option,
     cli,
     json_option,
+    write_file,
 )
 from sla_tracker.core.instants import format_instant
 from sla_tracker.views import calendar_ics, month_table, render
@@ -99,16 +100,26 @@ def calendar_show(runtime: Runtime, month: str, calendar_name: str | None) -> No
 @calendar.command("ics")
 @click.argument("year", type=click.IntRange(1900, 2999))
 @calendar_option
-@click.option("--out", type=click.File("wb"), default="-", help="File to write (default: stdout).")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File to write (default: stdout).",
+)
 @click.pass_obj
-def calendar_ics_command(runtime: Runtime, year: int, calendar_name: str | None, out: Any) -> None:
+def calendar_ics_command(
+    runtime: Runtime, year: int, calendar_name: str | None, out: Path | None
+) -> None:
     """The year's closures (holidays, extra closed days) as iCalendar.
 
     \b
     Example:
         sla-tracker calendar ics 2026 --out fermetures-2026.ics
     """
-    out.write(calendar_ics(runtime.calendar(calendar_name), year, now=runtime.now))
+    ics = calendar_ics(runtime.calendar(calendar_name), year, now=runtime.now)
+    if out is None:
+        click.echo(ics, nl=False)
+    else:
+        write_file(out, ics)
 
 
 @calendar.command("list")
@@ -126,9 +137,11 @@ def calendar_list(runtime: Runtime) -> None:
 
 def _hours_to_seconds(text: str) -> int:
     try:
-        seconds = Decimal(text) * 3600
-    except InvalidOperation:
-        raise click.BadParameter(f"{text!r} is not a number of hours (e.g. 2 or 0.5)") from None
+        seconds = Decimal(text) * 3600  # NaN, Infinity and 1e999999 signal, or fail is_finite
+    except DecimalException:
+        seconds = Decimal("NaN")
+    if not seconds.is_finite():
+        raise click.BadParameter(f"{text!r} is not a number of hours (e.g. 2 or 0.5)")
     if seconds < 0 or seconds != seconds.to_integral_value():
         raise click.BadParameter(f"{text!r} must be a non-negative number of whole seconds")
     return int(seconds)

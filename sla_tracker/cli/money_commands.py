@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 import click
 
 from sla_tracker.cli.base import (
+    FRESHDESK_ID,
     Runtime,
     _as_of,
     _customer_lines,
@@ -18,6 +19,7 @@ from sla_tracker.cli.base import (
     _reports,
     as_of_option,
     cli,
+    write_file,
 )
 from sla_tracker.core.instants import format_instant
 from sla_tracker.indemnities import (
@@ -52,7 +54,7 @@ def contracts() -> None:
 
 
 @contracts.command("set")
-@click.argument("company_id", type=int)
+@click.argument("company_id", type=FRESHDESK_ID)
 @click.option("--fee", required=True, help="Fee of one period, excluding tax (HT).")
 @click.option(
     "--period",
@@ -133,7 +135,7 @@ def contracts_import(runtime: Runtime, path: Path, by: str) -> None:
 
 
 @cli.command("indemnities")
-@click.option("--company", "company_id", type=int, help="Only this Freshdesk company id.")
+@click.option("--company", "company_id", type=FRESHDESK_ID, help="Only this Freshdesk company id.")
 @click.option(
     "--period", "period_text", help="Subscription periods overlapping 2026, 2026-Q4 or 2026-11."
 )
@@ -208,12 +210,16 @@ def period_close(runtime: Runtime, targets: tuple[str, ...], all_companies: bool
         sla-tracker period close --all 2026
         sla-tracker period close 103001000001 2026-12
     """
-    if len(targets) != (1 if all_companies else 2) or not (all_companies or targets[0].isdigit()):
+    if len(targets) != (1 if all_companies else 2):
         raise click.UsageError(
             "give a COMPANY_ID or --all, then the PERIOD (2026, 2026-Q4, 2026-11)"
         )
     period_text = targets[-1]
-    company_id = None if all_companies else int(targets[0])
+    company_id = (
+        None
+        if all_companies
+        else FRESHDESK_ID.convert(targets[0], None, click.get_current_context())
+    )
     lines = [line for line in _customer_lines(runtime, runtime.now)
              if all_companies or line.company_id == company_id]  # fmt: skip
     window = period_window(period_text, runtime.calendar(None))
@@ -227,7 +233,7 @@ def period_close(runtime: Runtime, targets: tuple[str, ...], all_companies: bool
 
 
 @cli.command("statement")
-@click.argument("company_id", type=int)
+@click.argument("company_id", type=FRESHDESK_ID)
 @click.option("--period", "period_text", required=True, help="2026, 2026-Q4 or 2026-11.")
 @click.option("--lang", type=click.Choice(["fr", "en"]), help="Default: report.language.")
 @click.option(
@@ -261,5 +267,5 @@ def statement_command(
     html = render_statement(lines, company_id=company_id, period_text=period_text,
                             language=lang or runtime.settings.report.language, calendar=calendar_,
                             settings=runtime.settings, now=now)  # fmt: skip
-    out.write_text(html, encoding="utf-8")
+    write_file(out, html)
     click.echo(f"Wrote {out} ({len(lines)} period(s))")

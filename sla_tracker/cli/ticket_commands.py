@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import click
 
 from sla_tracker.cli.base import (
+    FRESHDESK_ID,
     Runtime,
     _as_of,
     _emitted,
@@ -48,7 +49,7 @@ if TYPE_CHECKING:
 @click.option(
     "--severity", type=click.Choice([s.value for s in Severity]), help="Only this severity."
 )
-@click.option("--company", "company_id", type=int, help="Only this Freshdesk company id.")
+@click.option("--company", "company_id", type=FRESHDESK_ID, help="Only this Freshdesk company id.")
 @click.option("--at-risk", is_flag=True, help="Running clocks past the first alert threshold.")
 @click.option("--breached", is_flag=True, help="Clocks past their target.")
 @click.option("--needs-review", is_flag=True, help="Clocks that rest on an unseen change.")
@@ -91,7 +92,7 @@ def tickets_command(
 
 
 @cli.command("ticket")
-@click.argument("ticket_id", type=int)
+@click.argument("ticket_id", type=FRESHDESK_ID)
 @as_of_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
@@ -111,7 +112,7 @@ def ticket_command(runtime: Runtime, ticket_id: int, as_of: datetime | None, as_
 
 
 @cli.command("explain")
-@click.argument("ticket_id", type=int)
+@click.argument("ticket_id", type=FRESHDESK_ID)
 @as_of_option
 @click.pass_obj
 def explain_command(runtime: Runtime, ticket_id: int, as_of: datetime | None) -> None:
@@ -128,7 +129,7 @@ def explain_command(runtime: Runtime, ticket_id: int, as_of: datetime | None) ->
 
 
 @cli.command("classify")
-@click.argument("ticket_id", type=int)
+@click.argument("ticket_id", type=FRESHDESK_ID)
 @click.option(
     "--severity", type=click.Choice([s.value for s in Severity if s != Severity.UNCLASSIFIED])
 )
@@ -161,7 +162,7 @@ def classify_command(
 
 
 @cli.command("exclude")
-@click.argument("ticket_id", type=int)
+@click.argument("ticket_id", type=FRESHDESK_ID)
 @click.option("--reason", required=True, type=click.Choice(EXCLUSION_REASONS), help="C11 cause.")
 @click.option("--note", required=True, help="What happened, for the record.")
 @click.option(
@@ -190,7 +191,7 @@ def exclude_command(
 
 
 @cli.command("unexclude")
-@click.argument("ticket_id", type=int)
+@click.argument("ticket_id", type=FRESHDESK_ID)
 @click.option("--reason", required=True, help="Why the exclusion no longer holds.")
 @click.option("--by", default=getpass.getuser, help="Who decides (default: the current user).")
 @click.pass_obj
