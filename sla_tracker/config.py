@@ -139,6 +139,7 @@ class FreshdeskSettings(_Section):
     timeout_seconds: Annotated[float, Field(gt=0)] = 30.0
     calls_per_minute: Annotated[int, Field(gt=0)] = 20
     max_retries: Annotated[int, Field(ge=0)] = 5
+    max_retry_after_seconds: Annotated[float, Field(gt=0, le=3600, allow_inf_nan=False)] = 120.0
 
     @field_validator("domain")
     @classmethod

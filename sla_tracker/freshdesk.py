@@ -1,18 +1,24 @@
 """Freshdesk API v2 client: authentication, pacing, bounded retries, clear errors.
 
 HTTP only: it returns API records and knows nothing of storage. Retries (tenacity) cover
-the transient failures — 429 (honouring ``Retry-After``), 5xx, timeouts, dropped
-connections, a body that is not JSON — with exponential backoff and jitter. Everything else
-is permanent and raised at once with a message that says what to fix. The API key is sent
-only in the ``Authorization`` header and never appears in a message.
+the transient failures — 429 and 503 (honouring ``Retry-After`` up to a ceiling), 5xx,
+timeouts, dropped connections, bodies cut off or garbled on the way, a body that is not
+JSON — with exponential backoff and jitter, one log line per retry. Everything else is
+permanent and raised at once with a message that says what to fix. Every wait ends at once
+when ``stop`` is set, so SIGTERM never waits out a back-off. The API key is sent only in the
+``Authorization`` header, only to the API's own origin (redirects elsewhere are refused),
+and never appears in a message or a log.
 """
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urljoin, urlsplit
 
 import requests
 from tenacity import (
@@ -33,7 +39,13 @@ if TYPE_CHECKING:
 PER_PAGE = 100  # Freshdesk's maximum
 MAX_PAGE = 300  # Freshdesk refuses any list page beyond this
 LIST_TICKETS = "/api/v2/tickets"
-DEFAULT_RETRY_AFTER = 60.0
+DEFAULT_RETRY_AFTER = 60.0  # a 429 without a usable Retry-After
+DEFAULT_MAX_RETRY_AFTER = 120.0  # freshdesk.max_retry_after_seconds
+MAX_REDIRECTS = 5
+# A body cut off (IncompleteRead, a bad chunk, Content-Length too long) or not decodable.
+BROKEN_BODY = (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
+DEFAULT_PORTS = {"http": 80, "https": 443}
+LOG = logging.getLogger("sla_tracker.freshdesk")
 
 
 class FreshdeskError(Exception):
@@ -65,6 +77,10 @@ class FreshdeskValidationError(FreshdeskError):
         return any(error.get("field") == "page" for error in self.errors)
 
 
+class FreshdeskStopped(FreshdeskError):
+    """``stop`` was set (SIGTERM) while the client waited to call again. Permanent."""
+
+
 class FreshdeskTransientError(FreshdeskError):
     """429, 5xx, a timeout, a dropped connection or a garbled body: worth retrying."""
 
@@ -87,17 +103,23 @@ class CallCounter:
 
 @dataclass
 class FreshdeskClient:
-    """A paced, retrying Freshdesk client; ``sleep`` and ``monotonic`` are injectable."""
+    """A paced, retrying Freshdesk client; ``sleep`` and ``monotonic`` are injectable.
+
+    Without ``sleep``, waits are ``stop.wait``: setting ``stop`` (a SIGTERM handler does)
+    ends any back-off or pacing wait at once with :class:`FreshdeskStopped`.
+    """
 
     base_url: str
     api_key: str = field(repr=False)
     timeout_seconds: float = 30.0
     max_retries: int = 5
+    max_retry_after: float = DEFAULT_MAX_RETRY_AFTER
     calls_per_minute: int | None = None
     page_size: int = PER_PAGE
     session: requests.Session = field(default_factory=requests.Session, repr=False)
-    sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
+    sleep: Callable[[float], None] | None = field(default=None, repr=False)
     monotonic: Callable[[], float] = field(default=time.monotonic, repr=False)
+    stop: threading.Event = field(default_factory=threading.Event, repr=False)
     counter: CallCounter = field(default_factory=CallCounter)
     _recent_calls: deque[float] = field(default_factory=deque, repr=False)
     _credits_left: int | None = field(default=None, repr=False)
@@ -132,6 +154,7 @@ class FreshdeskClient:
             settings.api_key.get_secret_value(),
             timeout_seconds=settings.timeout_seconds,
             max_retries=settings.max_retries,
+            max_retry_after=settings.max_retry_after_seconds,
             calls_per_minute=settings.calls_per_minute,
             **kwargs,
         )
@@ -187,7 +210,8 @@ class FreshdeskClient:
             retry=retry_if_exception_type(FreshdeskTransientError),
             stop=stop_after_attempt(self.max_retries + 1),
             wait=self._backoff,
-            sleep=self.sleep,
+            sleep=self._wait,
+            before_sleep=self._log_retry,
             reraise=True,
         )
         try:
@@ -207,14 +231,31 @@ class FreshdeskClient:
             return error.retry_after
         return float(exponential)
 
+    def _log_retry(self, state: RetryCallState) -> None:
+        """One line per retry, so an unreachable Freshdesk is never a long silence."""
+        error = state.outcome.exception() if state.outcome else None
+        wait = state.next_action.sleep if state.next_action else 0.0
+        LOG.warning("%s; retry %d/%d in %.1f s", error, state.attempt_number,
+                    self.max_retries, wait)  # fmt: skip
+
+    def _wait(self, seconds: float) -> None:
+        """Sleep, unless ``stop`` is set: then end the run at once (the next run resumes)."""
+        if self.sleep is not None:
+            self.sleep(seconds)
+        else:
+            self.stop.wait(seconds)
+        if self.stop.is_set():
+            raise FreshdeskStopped(
+                f"stopped while waiting {seconds:.0f} s to call Freshdesk again; what was read "
+                "before is kept and the next run resumes from there"
+            )
+
     def _get_once(self, path: str, params: dict[str, Any]) -> tuple[Any, requests.Response]:
         self._pace()
         self.counter.api_calls += 1
         self._recent_calls.append(self.monotonic())
         try:
-            response = self.session.get(
-                self.base_url + path, params=params, timeout=self.timeout_seconds
-            )
+            response = self._get_same_origin(path, params)
         except requests.Timeout:
             raise FreshdeskTransientError(
                 f"GET {path}: no answer within {self.timeout_seconds:g} s"
@@ -224,9 +265,25 @@ class FreshdeskClient:
             raise FreshdeskTransientError(
                 f"GET {path}: connection to {self.base_url} failed ({reason})"
             ) from None
+        except BROKEN_BODY as error:
+            raise FreshdeskTransientError(
+                f"GET {path}: the answer was cut off or garbled on the way ({_innermost(error)})"
+            ) from None
+        except requests.RequestException as error:
+            raise FreshdeskError(
+                f"GET {path} on {self.base_url} failed ({type(error).__name__}): "
+                "check freshdesk.domain or freshdesk.base_url"
+            ) from None
         self._read_rate_headers(response)
         if response.status_code >= 400:
-            raise error_from_response(path, response, self.base_url)
+            refusal = error_from_response(path, response, self.base_url)
+            if self._waits_too_long(refusal):
+                raise FreshdeskError(
+                    f"{refusal}: longer than freshdesk.max_retry_after_seconds "
+                    f"({self.max_retry_after:g} s), so this run stops here; the next run retries",
+                    refusal.status_code,
+                )
+            raise refusal
         try:
             return response.json(), response
         except ValueError:
@@ -235,6 +292,38 @@ class FreshdeskClient:
                 f"GET {path} returned a body that is not JSON ({kind}): {response.content[:60]!r}",
                 response.status_code,
             ) from None
+
+    def _waits_too_long(self, error: FreshdeskError) -> bool:
+        """A Retry-After past the ceiling: waiting it out would stall the run (and the service)."""
+        return (
+            isinstance(error, FreshdeskTransientError) and error.retry_after > self.max_retry_after
+        )
+
+    def _get_same_origin(self, path: str, params: dict[str, Any]) -> requests.Response:
+        """GET, following redirects only within the API's origin: the key never leaves it.
+
+        requests itself keeps the ``Authorization`` header on an http→https redirect to the
+        same host, which is another origin; here nothing is sent to another origin at all.
+        """
+        url: str = self.base_url + path
+        query: dict[str, Any] | None = params
+        for _ in range(MAX_REDIRECTS + 1):
+            response = self.session.get(
+                url, params=query, timeout=self.timeout_seconds, allow_redirects=False
+            )
+            if not response.is_redirect:
+                return response
+            url, query = urljoin(response.url, response.headers["Location"]), None
+            if _origin(url) != _origin(self.base_url):
+                raise FreshdeskError(
+                    f"GET {path} was redirected to {_origin(url)}; the API key is only sent to "
+                    f"{_origin(self.base_url)}: if that is your helpdesk, set "
+                    "freshdesk.base_url to it"
+                )
+        raise FreshdeskError(
+            f"GET {path}: more than {MAX_REDIRECTS} redirects (a redirect loop): check "
+            "freshdesk.domain or freshdesk.base_url"
+        )
 
     def _read_rate_headers(self, response: requests.Response) -> None:
         used = response.headers.get("X-RateLimit-Used-CurrentRequest")
@@ -253,7 +342,7 @@ class FreshdeskClient:
         )
         out_of_credits = self._credits_left is not None and self._credits_left <= 0
         if (over_ceiling or out_of_credits) and self._recent_calls:
-            self.sleep(max(0.0, self._recent_calls[0] + 60 - now))
+            self._wait(max(0.0, self._recent_calls[0] + 60 - now))
 
 
 def error_from_response(path: str, response: requests.Response, base_url: str) -> FreshdeskError:
@@ -289,17 +378,41 @@ def error_from_response(path: str, response: requests.Response, base_url: str) -
         return FreshdeskValidationError(
             f"Freshdesk refused GET {path} (400): {listed or response.text[:200]}", errors
         )
+    retry_after = response.headers.get("Retry-After", "")
+    asked = float(retry_after) if retry_after.isdigit() else None
     if status == 429:
-        retry_after = response.headers.get("Retry-After", "")
-        seconds = float(retry_after) if retry_after.isdigit() else DEFAULT_RETRY_AFTER
+        seconds = DEFAULT_RETRY_AFTER if asked is None else asked
         return FreshdeskTransientError(
             f"GET {path}: Freshdesk rate limit reached (429, retry after {seconds:g} s)",
             status,
             seconds,
         )
     if status >= 500:
-        return FreshdeskTransientError(f"GET {path}: Freshdesk server error ({status})", status)
+        after = "" if asked is None else f", retry after {asked:g} s"
+        return FreshdeskTransientError(
+            f"GET {path}: Freshdesk server error ({status}{after})", status, asked or 0
+        )
     return FreshdeskError(f"GET {path} failed ({status}{details})", status)
+
+
+def _origin(url: str) -> str:
+    """scheme://host:port, the unit the API key may be sent to."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    return f"{scheme}://{parts.hostname}:{parts.port or DEFAULT_PORTS.get(scheme)}"
+
+
+def _innermost(error: BaseException) -> str:
+    """The innermost HTTP library error's name (IncompleteRead…), never its text."""
+    while inner := next((arg for arg in error.args if _http_error(arg)), None):
+        error = inner
+    return type(error).__name__
+
+
+def _http_error(thing: object) -> bool:
+    return isinstance(thing, BaseException) and type(thing).__module__.startswith(
+        ("urllib3", "http.")
+    )
 
 
 def _error_details(response: requests.Response) -> str:

@@ -47,6 +47,13 @@ VIEW_INCLUDES = {"stats", "requester", "company", "conversations"}
 TICKET_VIEW = re.compile(r"^/api/v2/tickets/(\d+)$")
 CONVERSATIONS = re.compile(r"^/api/v2/tickets/(\d+)/conversations$")
 ADMIN_TICKET = re.compile(r"^/_sim/tickets/(\d+)$")
+# Whole responses whose body breaks on the way (the connection is closed after each).
+BROKEN_HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+BROKEN_BODIES = {
+    "truncated": BROKEN_HEAD + b'Content-Length: 100\r\n\r\n[{"id": 1',
+    "bad_chunks": BROKEN_HEAD + b'Transfer-Encoding: chunked\r\n\r\n5\r\n[{"id\r\nzz\r\n',
+    "bad_gzip": BROKEN_HEAD + b"Content-Encoding: gzip\r\nContent-Length: 12\r\n\r\nnot gzip at!",
+}
 
 
 @dataclass
@@ -54,7 +61,10 @@ class Fault:
     """Make ``times`` requests whose path starts with ``path`` fail, after ``skip`` good ones.
 
     kind: ``status`` (answer ``status``), ``slow`` (wait ``seconds`` first), ``garbage``
-    (a 200 whose body is not JSON), ``drop`` (close the connection without answering).
+    (a 200 whose body is not JSON), ``drop`` (close the connection without answering),
+    ``truncated`` (a ``Content-Length`` longer than the body, then close), ``bad_chunks``
+    (a chunked body whose chunk size is not hex), ``bad_gzip`` (``Content-Encoding: gzip``
+    on a body that is not gzip), ``redirect`` (a 302 to ``location``, else to itself).
     """
 
     kind: str
@@ -64,6 +74,7 @@ class Fault:
     status: int = 500
     seconds: float = 0.0
     retry_after: int = 1
+    location: str = ""
 
 
 @dataclass
@@ -296,6 +307,11 @@ class SimulatorHandler(BaseHTTPRequestHandler):
         elif fault.kind == "drop":
             self.close_connection = True
             self.connection.close()
+        elif fault.kind in BROKEN_BODIES:
+            self.close_connection = True
+            self.wfile.write(BROKEN_BODIES[fault.kind])
+        elif fault.kind == "redirect":
+            self._send(302, b"", {"Location": fault.location or self.path})
         elif fault.status == 429:
             self._send(429, {"message": "rate limited"}, {"Retry-After": str(fault.retry_after)})
         else:
