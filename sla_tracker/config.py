@@ -9,13 +9,16 @@ the environment.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -25,6 +28,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from sla_tracker.core.instants import parse_instant
 
@@ -38,6 +43,9 @@ SECRET_ENV = {
     ("freshdesk", "api_key"): "SLA_TRACKER_FRESHDESK_API_KEY",
     ("smtp", "password"): "SLA_TRACKER_SMTP_PASSWORD",
 }
+DATABASE_DRIVERS = ("sqlite", "sqlite+pysqlite", "postgresql", "postgresql+psycopg")
+SECRET_SECTIONS = frozenset(section for section, _ in SECRET_ENV)
+SECRET_KEYS = frozenset(key for _, key in SECRET_ENV)
 
 # Freshdesk ticket sources by name (freshdesk-api.md §4); C2 accepts a subset.
 SOURCE_IDS = {
@@ -62,10 +70,37 @@ class ConfigError(Exception):
 
 
 class _Section(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
-Hours = Annotated[float, Field(ge=0)]
+def _known_zone(name: str) -> str:
+    """An IANA zone the service can schedule in, refused now rather than at the first job."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(
+            f"unknown time zone {name!r}; use an IANA name such as Europe/Paris"
+        ) from None
+    return name
+
+
+def _database_url(url: str) -> str:
+    """A SQLite or PostgreSQL (psycopg) URL: anything else would fail at the first query."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ValueError("not a database URL") from None
+    if parsed.drivername not in DATABASE_DRIVERS:
+        raise ValueError(
+            "expected sqlite:///FILE or postgresql+psycopg://user@host/db (SQLite or PostgreSQL)"
+        )
+    return url
+
+
+# Ceilings of the intervals: past them a setting is a typo (a sync every 100,000 minutes).
+MINUTES_PER_DAY, MINUTES_PER_WEEK = 24 * 60, 7 * 24 * 60
+Hours = Annotated[float, Field(gt=0)]
+TimeZoneName = Annotated[str, AfterValidator(_known_zone)]
 StatusId = Annotated[int, Field(ge=2)]
 
 
@@ -136,9 +171,9 @@ class FreshdeskSettings(_Section):
     domain: str | None = None
     base_url: str | None = None
     api_key: SecretStr | None = None
-    timeout_seconds: Annotated[float, Field(gt=0)] = 30.0
-    calls_per_minute: Annotated[int, Field(gt=0)] = 20
-    max_retries: Annotated[int, Field(ge=0)] = 5
+    timeout_seconds: Annotated[float, Field(gt=0, le=600)] = 30.0
+    calls_per_minute: Annotated[int, Field(gt=0, le=100_000)] = 20
+    max_retries: Annotated[int, Field(ge=0, le=20)] = 5
     max_retry_after_seconds: Annotated[float, Field(gt=0, le=3600, allow_inf_nan=False)] = 120.0
 
     @field_validator("domain")
@@ -154,17 +189,17 @@ class FreshdeskSettings(_Section):
 
 class SyncSettings(_Section):
     start_date: date | None = None
-    overlap_minutes: Annotated[int, Field(ge=0)] = 5
-    deleted_spam_minutes: Annotated[int, Field(gt=0)] = 30
-    reference_refresh_hours: Annotated[int, Field(gt=0)] = 24
-    reconcile_minutes: Annotated[int, Field(gt=0)] = 60
-    reconcile_batch: Annotated[int, Field(gt=0)] = 100
-    lock_wait_seconds: Annotated[float, Field(ge=0)] = 10.0
+    overlap_minutes: Annotated[int, Field(ge=0, le=MINUTES_PER_DAY)] = 5
+    deleted_spam_minutes: Annotated[int, Field(gt=0, le=MINUTES_PER_WEEK)] = 30
+    reference_refresh_hours: Annotated[int, Field(gt=0, le=24 * 30)] = 24
+    reconcile_minutes: Annotated[int, Field(gt=0, le=MINUTES_PER_WEEK)] = 60
+    reconcile_batch: Annotated[int, Field(gt=0, le=10_000)] = 100
+    lock_wait_seconds: Annotated[float, Field(ge=0, le=3600)] = 10.0
     read_conversations: bool = True
 
 
 class DatabaseSettings(_Section):
-    url: str = "sqlite:///sla-tracker.db"
+    url: Annotated[str, AfterValidator(_database_url)] = "sqlite:///sla-tracker.db"
 
 
 class SmtpSettings(_Section):
@@ -178,12 +213,12 @@ class SmtpSettings(_Section):
 
 
 class ScheduleSettings(_Section):
-    timezone: str = "Europe/Paris"
-    sync_minutes: Annotated[int, Field(gt=0)] = 5
+    timezone: TimeZoneName = "Europe/Paris"
+    sync_minutes: Annotated[int, Field(gt=0, le=MINUTES_PER_DAY)] = 5
     weekly_report_day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
     weekly_report_time: Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")] = "08:00"
-    misfire_grace_seconds: Annotated[int, Field(gt=0)] = 300
-    standby_poll_seconds: Annotated[float, Field(gt=0)] = 5.0
+    misfire_grace_seconds: Annotated[int, Field(gt=0, le=86_400)] = 300
+    standby_poll_seconds: Annotated[float, Field(gt=0, le=3600)] = 5.0
 
 
 class ReportSettings(_Section):
@@ -286,7 +321,7 @@ class ClassificationSettings(_Section):
 
 
 class CrosscheckSettings(_Section):
-    tolerance_minutes: Annotated[int, Field(ge=0)] = 15
+    tolerance_minutes: Annotated[int, Field(ge=0, le=MINUTES_PER_WEEK)] = 15
 
 
 class Settings(_Section):
@@ -353,6 +388,8 @@ def read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: cannot be read ({error.strerror})") from None
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{path}: {not_utf8(error)}") from None
 
 
 def describe_validation_error(
@@ -370,14 +407,39 @@ def describe_validation_error(
         elif message.startswith("Value error, "):
             message = message.removeprefix("Value error, ")
         value = problem.get("input")
-        if key.endswith(("api_key", "password")):
+        if _may_hold_a_secret(problem["loc"], problem["type"]):
             shown = " = (secret)"
         elif isinstance(value, dict):
             shown = ""
         else:
-            shown = f" = {value!r}"
-        lines.append(f"{source}: {key}{shown}: {message}")
+            shown = f" = {redact(repr(value))}"
+        lines.append(f"{source}: {key}{shown}: {redact(message)}")
     return "\n".join(lines)
+
+
+def _may_hold_a_secret(location: tuple[int | str, ...], problem: str) -> bool:
+    """A secret, a whole section that holds one, or an unknown key beside one (``apikey``,
+    ``passwd``): its value is never echoed."""
+    if not location:
+        return False
+    if location[-1] in SECRET_KEYS or (len(location) == 1 and location[0] in SECRET_SECTIONS):
+        return True
+    return problem == "extra_forbidden" and location[0] in SECRET_SECTIONS
+
+
+_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/\s@'\"]+@")
+_SECRET_PARAMETER = re.compile(r"(?i)\b(password|passwd|pwd|api_?key|token|secret)=[^&\s'\"]+")
+
+
+def redact(text: str) -> str:
+    """Mask credentials inside URLs (``http://user:pass@host``, ``?password=…``) wherever a
+    message, a log line or a stored error is built from one."""
+    return _SECRET_PARAMETER.sub(r"\1=***", _URL_USERINFO.sub(r"\1***@", text))
+
+
+def not_utf8(error: UnicodeDecodeError) -> str:
+    """What to say about a file that is not UTF-8 text, without quoting its bytes."""
+    return f"not UTF-8 text (byte {error.start + 1} cannot be decoded); save it as UTF-8"
 
 
 def _key_path(location: tuple[int | str, ...], raw: Any) -> str:
@@ -414,6 +476,8 @@ def _secret_from_env(variable: str, environ: Mapping[str, str]) -> str | None:
                 f"${file_variable}: cannot read {secret_path} ({error.strerror}); "
                 f"point it at a readable file or set ${variable} instead"
             ) from None
+        except UnicodeDecodeError as error:
+            raise ConfigError(f"${file_variable}: {secret_path}: {not_utf8(error)}") from None
     return None
 
 

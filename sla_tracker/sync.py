@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, cast
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from sla_tracker.config import ConfigError
+from sla_tracker.config import ConfigError, redact
 from sla_tracker.core.instants import format_instant
 from sla_tracker.core.timeline import StatusFacts, Transition, detect_transitions
 from sla_tracker.freshdesk import MAX_PAGE, FreshdeskNotFoundError, FreshdeskValidationError
@@ -149,7 +149,7 @@ def sync_once(
             _run_passes(run, full=full, since=since, reconcile=reconcile)
             outcome = "ok"
         except Exception as failure:
-            error = str(failure)
+            error = redact(str(failure))  # sync_run.errors never keeps a credential
             raise
         finally:
             report.api_calls = client.counter.api_calls - calls_before
