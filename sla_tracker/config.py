@@ -13,7 +13,7 @@ import re
 import tomllib
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -31,6 +31,7 @@ from pydantic import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from sla_tracker.core.calendar import FIRST_YEAR, LAST_YEAR
 from sla_tracker.core.instants import parse_instant
 
 if TYPE_CHECKING:
@@ -97,10 +98,29 @@ def _database_url(url: str) -> str:
     return url
 
 
+DayT = TypeVar("DayT", date, datetime)
+
+
+def _http_only(url: str) -> str:
+    """Only a web address: never a local file or another protocol a request could reach."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("expected an http:// or https:// URL with a host")
+    return url
+
+
+def _within_calendar_years(day: DayT) -> DayT:
+    """A day the calendar can tabulate: year 1 or 9999 would only fail at the first sync."""
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise ValueError(f"expected a date within {FIRST_YEAR}–{LAST_YEAR}")
+    return day
+
+
 # Ceilings of the intervals: past them a setting is a typo (a sync every 100,000 minutes).
 MINUTES_PER_DAY, MINUTES_PER_WEEK = 24 * 60, 7 * 24 * 60
 Hours = Annotated[float, Field(gt=0)]
 TimeZoneName = Annotated[str, AfterValidator(_known_zone)]
+WebUrl = Annotated[str, AfterValidator(_http_only)]
 StatusId = Annotated[int, Field(ge=2)]
 
 
@@ -111,7 +131,7 @@ class CalendarSettings(_Section):
 
 class SlaSettings(_Section):
     accepted_sources: tuple[str, ...] = ("email", "portal", "chat", "feedback_widget")
-    enforce_from: AwareDatetime | None = None
+    enforce_from: Annotated[AwareDatetime, AfterValidator(_within_calendar_years)] | None = None
     severity_change: Literal["retroactive", "from_change"] = "retroactive"
 
     @field_validator("accepted_sources")
@@ -149,16 +169,7 @@ class PauseSettings(_Section):
 
 class AlertSettings(_Section):
     thresholds: tuple[Annotated[int, Field(gt=0, lt=100)], ...] = (50, 80)
-    webhook_url: str | None = None
-
-    @field_validator("webhook_url")
-    @classmethod
-    def _http_only(cls, url: str | None) -> str | None:
-        """Only a web address: never a local file or another protocol an alert could reach."""
-        parts = urlsplit(url) if url else None
-        if parts and (parts.scheme not in ("http", "https") or not parts.hostname):
-            raise ValueError("expected an http:// or https:// URL with a host")
-        return url
+    webhook_url: WebUrl | None = None
 
 
 class IndemnitySettings(_Section):
@@ -169,7 +180,7 @@ class IndemnitySettings(_Section):
 
 class FreshdeskSettings(_Section):
     domain: str | None = None
-    base_url: str | None = None
+    base_url: WebUrl | None = None
     api_key: SecretStr | None = None
     timeout_seconds: Annotated[float, Field(gt=0, le=600)] = 30.0
     calls_per_minute: Annotated[int, Field(gt=0, le=100_000)] = 20
@@ -188,7 +199,7 @@ class FreshdeskSettings(_Section):
 
 
 class SyncSettings(_Section):
-    start_date: date | None = None
+    start_date: Annotated[date, AfterValidator(_within_calendar_years)] | None = None
     overlap_minutes: Annotated[int, Field(ge=0, le=MINUTES_PER_DAY)] = 5
     deleted_spam_minutes: Annotated[int, Field(gt=0, le=MINUTES_PER_WEEK)] = 30
     reference_refresh_hours: Annotated[int, Field(gt=0, le=24 * 30)] = 24
@@ -412,7 +423,7 @@ def describe_validation_error(
         elif isinstance(value, dict):
             shown = ""
         else:
-            shown = f" = {redact(repr(value))}"
+            shown = f" = {redact(value.isoformat() if isinstance(value, date) else repr(value))}"
         lines.append(f"{source}: {key}{shown}: {redact(message)}")
     return "\n".join(lines)
 

@@ -176,6 +176,11 @@ def _version_row(
     ):  # fmt: skip
         if day is not None and not FIRST_YEAR <= day.year <= LAST_YEAR:
             raise ContractError(f"{name} {day} is outside the years {FIRST_YEAR}–{LAST_YEAR}")
+    if terms.terminated_on is not None and terms.terminated_on <= terms.start_on:
+        raise ContractError(f"terminated {terms.terminated_on} is not after start {terms.start_on}")
+    if not (len(terms.currency) == 3 and terms.currency.isascii() and terms.currency.isalpha()
+            and terms.currency.isupper()):  # fmt: skip
+        raise ContractError(f"currency {terms.currency!r} is not an ISO 4217 code such as EUR")
     effective = terms.effective_on or terms.start_on
     if existing is not None:
         renewals = [

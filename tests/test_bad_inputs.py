@@ -50,6 +50,9 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     }.items():
         (path / name).write_bytes(header.encode() + body)
     (path / "headless.csv").write_bytes(b"")
+    database = f'[database]\nurl = "sqlite:///{path / "scenario.db"}"\n'
+    for name, toml in BAD_CONFIGS.items():
+        (path / f"{name}.toml").write_text(toml + "\n" + database, encoding="utf-8")
     config = path / "sla-tracker.toml"
     for warm_up in (["contracts", "set", "1", "--fee", "6000", "--start", "2026-01-01"],
                     ["tickets"], ["indemnities"]):  # fmt: skip
@@ -80,6 +83,16 @@ def dump(database: Path) -> dict[str, list[str]]:
 
 
 USAGE, FAILURE = 2, 1
+BAD_CONFIGS = {
+    "zone": '[schedule]\ntimezone = "Europe/Pariss"',
+    "hours": "[response]\nblocking_hours = nan",
+    "interval": "[schedule]\nsync_minutes = 100000",
+    "webhook": '[alerts]\nwebhook_url = "ftp://hooks.example.com/x"',
+    "base-url": '[freshdesk]\nbase_url = "file:///etc/passwd"',
+    "secret-typo": '[freshdesk]\napikey = "SECRET-VALUE"',
+    "start-date": "[sync]\nstart_date = 0001-01-01",
+    "toml": "[sync\n",
+}
 # (arguments, expected status, extra environment); {dir} is the fixture's folder.
 CASES: list[tuple[list[str], int, dict[str, str]]] = [
     # ids beyond 64 bits, or not ids at all
@@ -97,6 +110,42 @@ CASES: list[tuple[list[str], int, dict[str, str]]] = [
             ["tickets", "--company", bad],
             ["indemnities", "--company", bad],
             ["period", "close", bad, "2026"],
+        )
+    ],
+    *[
+        (["--config", f"{{dir}}/{name}.toml", *args], FAILURE, {})
+        for name in BAD_CONFIGS
+        for args in (
+            ["check-config"],
+            ["tickets"],
+            ["sync"],
+            ["status"],
+            ["indemnities"],
+            ["report", "weekly"],
+            ["calendar", "deadline", START, "2"],
+        )
+    ],
+    *[
+        (args, USAGE, {})
+        for args in (
+            ["classify", "1", "--severity", "major", "--reason", "x", "--by", " "],
+            ["exclude", "1", *EXCLUDE, "--by", ""],
+            ["unexclude", "1", "--reason", "x", "--by", ""],
+            ["contracts", "set", "2", "--fee", "6000", "--start", "2026-01-01", "--by", ""],
+            ["contracts", "import", "{dir}/wide.csv", "--by", ""],
+            ["period", "close", "--all", "2026", "--by", ""],
+            ["tickets", "--json", "--csv"],
+            ["indemnities", "--json", "--csv"],
+        )
+    ],
+    *[
+        (["contracts", "set", "2", "--fee", "6000", "--start", "2026-01-01", *more], FAILURE, {})
+        for more in (
+            ["--currency", ""],
+            ["--currency", "=cmd"],
+            ["--currency", "eur"],
+            ["--terminated", "2025-12-31"],
+            ["--terminated", "2026-01-01"],
         )
     ],
     (["ticket", "-1"], USAGE, {}),
@@ -263,6 +312,6 @@ def test_a_bad_input_is_an_error_not_a_traceback(
     result = invoke(folder / "sla-tracker.toml", args, env)
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     assert "Error:" in result.output
-    assert "Traceback" not in result.output
+    assert "Traceback" not in result.output and "SECRET-VALUE" not in result.output
     assert result.exit_code == status, result.output
     assert dump(database) == before

@@ -19,9 +19,12 @@ NOW = "2026-11-30T12:00:00+01:00"
 
 
 @pytest.fixture
-def config(tmp_path: Path) -> Iterator[Path]:
+def config(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Path]:
+    """The store; ``indirect`` parametrization names the company differently."""
     scenario = Scenario(tmp_path)
-    scenario.state.dataset.companies[0].name = 'Boulangerie <script>alert("x")</script>'
+    scenario.state.dataset.companies[0].name = getattr(
+        request, "param", 'Boulangerie <script>alert("x")</script>'
+    )
     scenario.at("2026-11-02 09:00").ticket(1)  # GTR: 72 h end Fri 13 Nov 10:00 (11 Nov closed)
     scenario.poll()
     scenario.at("2026-11-16 10:00").event(1, "status", 4)  # restored three days late
@@ -167,8 +170,24 @@ def test_exposure_lists_unrestored_gtr_tickets(config: Path) -> None:
     assert code == 0 and json.loads(output) == []  # the only GTR ticket is restored
 
 
+@pytest.mark.parametrize("config", ['=HYPERLINK("http://evil.example","Martin")'], indirect=True)
 def test_indemnities_csv_neutralises_text_a_spreadsheet_would_run(config: Path) -> None:
-    run(config, "contracts", "set", "1", "--fee", "6000", "--start", "2026-01-01",
-        "--currency", "@SUM(A1)")  # fmt: skip
+    run(config, "contracts", "set", "1", "--fee", "6000", "--start", "2026-01-01")
     [row] = csv.DictReader(io.StringIO(run(config, "indemnities", "--csv")[1]))
-    assert (row["currency"], row["amount"]) == ("'@SUM(A1)", "49.32")
+    assert (row["company_name"], row["amount"]) == (
+        '\'=HYPERLINK("http://evil.example","Martin")',
+        "49.32",
+    )
+
+
+@pytest.mark.parametrize("currency", ["", "=cmd", "eur", "E1R", "EURO"])
+def test_a_currency_is_an_iso_code(config: Path, currency: str) -> None:
+    code, output = run(config, "contracts", "set", "1", "--fee", "6000", "--start", "2026-01-01",
+                       "--currency", currency)  # fmt: skip
+    assert code == 1 and f"currency {currency!r} is not an ISO 4217 code" in output
+
+
+def test_a_contract_terminated_before_it_starts_is_refused(config: Path) -> None:
+    code, output = run(config, "contracts", "set", "1", "--fee", "6000", "--start", "2026-01-01",
+                       "--terminated", "2025-12-31")  # fmt: skip
+    assert code == 1 and "terminated 2025-12-31 is not after start 2026-01-01" in output

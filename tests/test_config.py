@@ -241,6 +241,13 @@ def test_a_bad_rule_condition_is_located_by_the_rules_name(tmp_path: Path) -> No
         ("[freshdesk]\ncalls_per_minute = 0", "freshdesk.calls_per_minute = 0: expected greater"),
         ('[alerts]\nwebhook_url = "file:///etc/passwd"', "expected an http:// or https:// URL"),
         ('[alerts]\nwebhook_url = "hooks.example.com/x"', "expected an http:// or https:// URL"),
+        (
+            '[freshdesk]\nbase_url = "file:///etc/passwd"',
+            "base_url = 'file:///etc/passwd': expected",
+        ),
+        ("[sync]\nstart_date = 0001-01-01", "sync.start_date = 0001-01-01: expected a date within"),
+        ("[sync]\nstart_date = 9999-12-31", "sync.start_date = 9999-12-31: expected a date within"),
+        ("[sla]\nenforce_from = 0001-01-01T00:00:00Z", "sla.enforce_from = 0001-01-01T00:00:00"),
     ],
 )
 def test_check_config_catches_what_would_fail_later(

@@ -3,6 +3,7 @@ calendars and the run's instant, read once), error handling, options and helpers
 
 from __future__ import annotations
 
+import getpass
 import json
 import logging
 import os
@@ -147,6 +148,20 @@ def _iso_week(ctx: click.Context, param: click.Parameter, value: str | None) -> 
     )
 
 
+def _author(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    if not value.strip():
+        raise click.BadParameter("give a name: it is kept with the record", ctx, param)
+    return value
+
+
+def by_option(who: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--by``: the person a record is kept with, never blank (the audit trail names them)."""
+    return click.option(
+        "--by", default=getpass.getuser, callback=_author,
+        help=f"Who {who} (default: the current user).",
+    )  # fmt: skip
+
+
 def write_file(path: Path, content: str | bytes) -> None:
     """Write a command's ``--out``; a missing folder or a full disk is an ``Error:``."""
     try:
@@ -252,6 +267,8 @@ def _emitted(
     as_csv: bool,
 ) -> bool:
     """Print ``--json`` or ``--csv`` output when asked; False leaves the table to the caller."""
+    if as_json and as_csv:
+        raise click.UsageError("--json and --csv are exclusive: give one of them")
     if as_json:
         click.echo(json.dumps([to_json(item) for item in items], ensure_ascii=False, indent=2))
     elif as_csv:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,6 +17,7 @@ from sla_tracker.cli.base import (
     _optional_instant,
     _reports,
     as_of_option,
+    by_option,
     cli,
     write_file,
 )
@@ -71,7 +71,7 @@ def contracts() -> None:
 @click.option("--currency", default="EUR", show_default=True)
 @click.option("--tacit-renewal/--no-tacit-renewal", default=True, show_default=True)
 @click.option("--terminated", type=click.DateTime(["%Y-%m-%d"]), help="Termination date.")
-@click.option("--by", default=getpass.getuser, help="Who records it (default: the current user).")
+@by_option("records it")
 @click.pass_obj
 def contracts_set(
     runtime: Runtime, company_id: int, fee: str, period: str, start_on: datetime,
@@ -118,7 +118,7 @@ def contracts_list(runtime: Runtime, as_json: bool) -> None:
 
 @contracts.command("import")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--by", default=getpass.getuser, help="Who records them (default: the current user).")
+@by_option("records them")
 @click.pass_obj
 def contracts_import(runtime: Runtime, path: Path, by: str) -> None:
     """Import contracts from CSV, all or nothing.
@@ -197,7 +197,7 @@ def period() -> None:
 @period.command("close")
 @click.argument("targets", nargs=-1, metavar="(COMPANY_ID|--all) PERIOD")
 @click.option("--all", "all_companies", is_flag=True, help="Every customer.")
-@click.option("--by", default=getpass.getuser, help="Who closes (default: the current user).")
+@by_option("closes")
 @click.pass_obj
 def period_close(runtime: Runtime, targets: tuple[str, ...], all_companies: bool, by: str) -> None:
     """Freeze the indemnities of subscription periods ending within PERIOD.

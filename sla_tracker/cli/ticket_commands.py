@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import getpass
 import json
 from typing import TYPE_CHECKING
 
@@ -17,6 +16,7 @@ from sla_tracker.cli.base import (
     _optional_instant,
     _reports,
     as_of_option,
+    by_option,
     cli,
     is_at_risk,
     is_breached,
@@ -139,7 +139,7 @@ def explain_command(runtime: Runtime, ticket_id: int, as_of: datetime | None) ->
 )
 @click.option("--non-standard/--standard", default=None, help="Non-standard fields involved (C9).")
 @click.option("--reason", required=True, help="Why: kept with the decision.")
-@click.option("--by", default=getpass.getuser, help="Who decides (default: the current user).")
+@by_option("decides")
 @click.pass_obj
 def classify_command(
     runtime: Runtime, ticket_id: int, severity: str | None, gtr_object: str | None,
@@ -169,7 +169,7 @@ def classify_command(
     "--from", "starts_at", callback=_optional_instant, help="Start of the excluded interval."
 )
 @click.option("--to", "ends_at", callback=_optional_instant, help="End of the excluded interval.")
-@click.option("--by", default=getpass.getuser, help="Who decides (default: the current user).")
+@by_option("decides")
 @click.pass_obj
 def exclude_command(
     runtime: Runtime, ticket_id: int, reason: str, note: str,
@@ -193,7 +193,7 @@ def exclude_command(
 @cli.command("unexclude")
 @click.argument("ticket_id", type=FRESHDESK_ID)
 @click.option("--reason", required=True, help="Why the exclusion no longer holds.")
-@click.option("--by", default=getpass.getuser, help="Who decides (default: the current user).")
+@by_option("decides")
 @click.pass_obj
 def unexclude_command(runtime: Runtime, ticket_id: int, reason: str, by: str) -> None:
     """Lift a ticket's exclusions (they stay on record).
