@@ -50,6 +50,17 @@ def test_a_log_line_carrying_a_url_with_credentials_is_masked(
     assert SECRET not in caplog.text and "https://***@hooks.example.com/x" in caplog.text
 
 
+def test_a_logged_traceback_carrying_a_url_with_credentials_is_masked(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    assert CliRunner().invoke(cli, ["calendar", "list"]).exit_code == 0
+    try:
+        raise ConnectionError(f"cannot reach https://bot:{SECRET}@hooks.example.com/x")
+    except ConnectionError:
+        logging.getLogger("apscheduler.executors").exception("job failed")
+    assert SECRET not in caplog.text and "ConnectionError: cannot reach https://***@" in caplog.text
+
+
 def test_a_database_password_is_masked_when_the_database_cannot_be_opened(
     tmp_path: Path,
 ) -> None:

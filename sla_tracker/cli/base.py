@@ -176,10 +176,19 @@ def write_file(path: Path, content: str | bytes) -> None:
 
 
 class _RedactingRecord(logging.LogRecord):
-    """A log record whose message has credentials in URLs masked, whoever logs it."""
+    """A log record whose message and traceback have credentials in URLs masked, whoever
+    logs it (a formatter stores the traceback it renders in ``exc_text``)."""
 
     def getMessage(self) -> str:
         return redact(super().getMessage())
+
+    @property
+    def exc_text(self) -> str | None:
+        return self._exc_text
+
+    @exc_text.setter
+    def exc_text(self, text: str | None) -> None:
+        self._exc_text = None if text is None else redact(text)
 
 
 calendar_option = click.option(
