@@ -122,6 +122,8 @@ CASES: list[tuple[list[str], int, dict[str, str]]] = [
             ["status"],
             ["indemnities"],
             ["report", "weekly"],
+            ["db", "upgrade"],
+            ["contracts", "list"],
             ["calendar", "deadline", START, "2"],
         )
     ],
@@ -293,6 +295,9 @@ CASES: list[tuple[list[str], int, dict[str, str]]] = [
     *[(["calendar", "ics", year], USAGE, {}) for year in ("1", "9999", "x")],
     # the service's own commands
     *[(["simulator", "serve", "--port", port], USAGE, {}) for port in ("99999", "-1", "x")],
+    (["simulator", "serve", "--tickets", "many"], USAGE, {}),
+    (["demo", "--tickets", "many"], USAGE, {}),
+    (["demo", "--dir", "{dir}/wide.csv"], USAGE, {}),
     (["sync"], FAILURE, {}),  # no Freshdesk configured
     (["no-such-command"], USAGE, {}),
     (["tickets", "--json", "--severity", "dreadful"], USAGE, {}),

@@ -331,3 +331,11 @@ def test_a_secret_file_that_is_not_utf8_is_named_not_quoted(tmp_path: Path) -> N
     with pytest.raises(ConfigError) as error:
         load_settings(None, environ={"SLA_TRACKER_FRESHDESK_API_KEY_FILE": str(secret)})
     assert "not UTF-8 text" in str(error.value) and "SECRET-VALUE" not in str(error.value)
+
+
+def test_check_config_names_a_missing_database_folder(tmp_path: Path) -> None:
+    path = write(tmp_path, f'[database]\nurl = "sqlite:///{tmp_path / "nope" / "x.db"}"\n')
+    result = CliRunner().invoke(cli, ["--config", str(path), "check-config"], env={})
+    assert result.exit_code == 1
+    assert f"database.url: the folder {tmp_path / 'nope'} does not exist" in result.output
+    assert not (tmp_path / "nope").exists()

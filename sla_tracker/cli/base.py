@@ -11,9 +11,11 @@ import re
 import sys
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
+from sqlalchemy.engine import make_url
 
 from sla_tracker import __version__
 from sla_tracker.calendars import load_named_calendar
@@ -53,7 +55,6 @@ from sla_tracker.views import sync_progress
 if TYPE_CHECKING:
     from collections.abc import Callable
     from datetime import datetime
-    from pathlib import Path
 
     from sqlalchemy import Engine
 
@@ -226,6 +227,13 @@ def check_config(runtime: Runtime) -> None:
     """
     settings = runtime.settings
     calendar = runtime.calendar(None)
+    url = make_url(settings.database.url)  # a SQLite file's folder, or the first sync fails
+    folder = Path(url.database or ".").parent
+    if url.get_backend_name() == "sqlite" and url.database != ":memory:" and not folder.is_dir():
+        raise click.ClickException(
+            f"{settings.source}: database.url: the folder {folder} does not exist; "
+            "create it or point database.url elsewhere"
+        )
     click.echo(f"OK: {settings.source} (calendar {calendar.name}, {calendar.timezone})")
 
 
