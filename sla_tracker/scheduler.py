@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from apscheduler.schedulers.blocking import BlockingScheduler
+from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import select
@@ -32,7 +32,7 @@ from sla_tracker.reports import (
     send_weekly_report,
     week_bounds,
 )
-from sla_tracker.storage import SyncRun, table_of
+from sla_tracker.storage import LockLostError, SyncRun, table_of
 from sla_tracker.sync import sync_once
 
 if TYPE_CHECKING:
@@ -45,13 +45,15 @@ if TYPE_CHECKING:
     from sla_tracker.core.calendar import BusinessCalendar
     from sla_tracker.freshdesk import FreshdeskClient
     from sla_tracker.mailer import RenderedEmail
+    from sla_tracker.storage import HeldLock
 
 LOG = logging.getLogger("sla_tracker.service")
 
 
 @dataclass
 class Service:
-    """What the jobs work with; ``clock`` gives the current instant (injectable in tests)."""
+    """What the jobs work with; ``clock`` gives the current instant (injectable in tests);
+    ``lock``, the service lock, is checked before each job."""
 
     settings: Settings
     engine: Engine
@@ -59,6 +61,7 @@ class Service:
     client: FreshdeskClient
     clock: Callable[[], datetime]
     _report_lock: threading.Lock = field(default_factory=threading.Lock)
+    lock: HeldLock | None = None
 
     def sync_and_alert(self, now: datetime) -> dict[str, Any]:
         report = sync_once(self.client, self.engine, self.settings, now=now)
@@ -125,6 +128,8 @@ class Service:
         """One structured line per run; an exception is logged, never raised to the scheduler."""
         started = time.monotonic()
         try:
+            if self.lock is not None:  # lost, another instance may be running this very job
+                self.lock.check()
             counts = job(self.clock())
         except ReportError as error:  # e.g. already sent: not a failure of the service
             LOG.info(
@@ -137,8 +142,9 @@ class Service:
         except Exception as error:
             reason = str(error).splitlines()[0] if str(error) else type(error).__name__
             LOG.warning(
-                "job=%s outcome=error duration=%.2fs reason=%s",
+                "job=%s outcome=%s duration=%.2fs reason=%s",
                 name,
+                "lost" if isinstance(error, LockLostError) else "error",
                 time.monotonic() - started,
                 reason,
             )
@@ -182,10 +188,12 @@ def triggers(settings: Settings) -> dict[str, BaseTrigger]:
     }
 
 
-def build_scheduler(service: Service) -> BlockingScheduler:
-    """Three jobs, each at most one at a time, missed runs coalesced, with a grace period."""
+def build_scheduler(service: Service) -> BackgroundScheduler:
+    """Three jobs, each at most one at a time, missed runs coalesced, with a grace period.
+
+    In the background: the service's main thread watches the service lock meanwhile."""
     settings = service.settings
-    scheduler = BlockingScheduler(timezone=settings.schedule.timezone)
+    scheduler = BackgroundScheduler(timezone=settings.schedule.timezone)
     once = {
         "max_instances": 1,
         "coalesce": True,

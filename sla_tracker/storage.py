@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import os
+import threading
 import time
 import zlib
 from datetime import UTC, date, datetime
@@ -44,6 +46,7 @@ from sqlmodel import Field, SQLModel, create_engine
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Sequence
+    from typing import IO
 
     from sqlalchemy import Connection
     from sqlalchemy.engine.interfaces import Dialect
@@ -490,10 +493,12 @@ def make_engine(url: str) -> Engine:
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(parsed, connect_args={"timeout": 30})
+        event.listen(engine, "do_connect", _owner_only_sqlite_file)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", lambda connection: connection.exec_driver_sql("BEGIN"))
         return engine
-    return create_engine(parsed, pool_pre_ping=True)
+    liveness = {key: value for key, value in PG_LIVENESS.items() if key not in parsed.query}
+    return create_engine(parsed, pool_pre_ping=True, connect_args=liveness)
 
 
 def _sqlite_pragmas(connection: Any, _record: Any) -> None:
@@ -520,9 +525,18 @@ def needs_upgrade(engine: Engine) -> bool:
 
 
 def upgrade(engine: Engine) -> None:
-    """Bring the schema to the latest migration (a no-op when it is there)."""
-    if needs_upgrade(engine):
-        command.upgrade(_alembic_config(engine), "head")
+    """Bring the schema to the latest migration (a no-op when it is there).
+
+    Processes starting together on a fresh database (replicas, a command beside the service)
+    take turns under a migration lock and look again once they hold it: the first migrates,
+    the others find the schema done instead of colliding on the same DDL.
+    """
+    if not needs_upgrade(engine):
+        return
+    pause = 0.1  # a migration lasts seconds at most
+    with _exclusive(engine, MIGRATION_LOCK_KEY, ".migrate.lock", on_busy=lambda: time.sleep(pause)):
+        if needs_upgrade(engine):
+            command.upgrade(_alembic_config(engine), "head")
 
 
 def open_store(url: str) -> Engine:
@@ -554,31 +568,47 @@ def sync_lock(engine: Engine, *, wait_seconds: float = 10.0) -> Iterator[None]:
 
 SYNC_LOCK_KEY = zlib.crc32(b"sla-tracker sync")
 SERVICE_LOCK_KEY = zlib.crc32(b"sla-tracker service")
+MIGRATION_LOCK_KEY = zlib.crc32(b"sla-tracker migration")
 
 
 @contextlib.contextmanager
 def service_lock(
     engine: Engine, *, holder: str, poll_seconds: float, on_standby: Callable[[], None]
-) -> Iterator[None]:
+) -> Iterator[HeldLock]:
     """Be the one active service of this database, waiting as a standby meanwhile.
 
     A standby takes over within one poll of the holder's death: the kernel drops a dead
     process's ``flock``, the PostgreSQL server its session's advisory lock (even on
     ``kill -9``). The holder's name is readable by ``lock_holder``.
+
+    The lock can also be lost while this process lives (its PostgreSQL session terminated,
+    a network cut, a failover; its lock file deleted), and a standby then takes over. So
+    while it is held every transaction on ``engine`` first checks it (``LockLostError``
+    when it is gone): an instance that lost the lock writes nothing more.
     """
 
     def standby() -> None:
         on_standby()
         time.sleep(poll_seconds)
 
-    with _exclusive(engine, SERVICE_LOCK_KEY, ".service.lock", on_busy=standby, holder=holder):
-        yield
+    with _exclusive(
+        engine, SERVICE_LOCK_KEY, ".service.lock", on_busy=standby, holder=holder
+    ) as lock:
+
+        def fence(_connection: Connection) -> None:
+            lock.check()
+
+        event.listen(engine, "begin", fence, insert=True)
+        try:
+            yield lock
+        finally:
+            event.remove(engine, "begin", fence)
 
 
 @contextlib.contextmanager
 def _exclusive(
     engine: Engine, key: int, suffix: str, *, on_busy: Callable[[], None], holder: str = ""
-) -> Iterator[None]:
+) -> Iterator[HeldLock]:
     """An exclusive lock per database: a session advisory lock on PostgreSQL (so holders on
     other machines count too), an ``flock`` on ``<database><suffix>`` for SQLite files.
     ``on_busy`` is called between attempts: it waits, or raises to give up."""
@@ -591,29 +621,31 @@ def _exclusive(
             while not connection.execute(try_lock, {"k": key}).scalar():
                 on_busy()
             connection.commit()
+            # From here on the lock's session is used through the driver, without SQLAlchemy's
+            # events: checking or releasing the lock must not wait for its own check.
+            session: Any = connection.connection.driver_connection
+            lock = HeldLock(lambda: _session_holds(session, key))
             try:
-                yield
+                yield lock
             finally:
-                connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
-                connection.commit()
+                if lock.held():
+                    session.execute("SELECT pg_advisory_unlock(%s)", (key,))
+                    session.commit()
+                else:  # the session is gone: never hand it back to the pool
+                    connection.invalidate()
         return
     database = engine.url.database
     if not database or database == ":memory:":
-        yield
+        yield HeldLock(lambda: True)
         return
-    with Path(database + suffix).open("a+") as handle:
-        while True:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                on_busy()
+    path = database + suffix
+    with _locked_file(path, on_busy) as handle:
         handle.seek(0)
         handle.truncate()
         handle.write(holder)
         handle.flush()
         try:
-            yield
+            yield HeldLock(lambda: _same_file(handle.fileno(), path))
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
@@ -623,7 +655,8 @@ def lock_holder(engine: Engine) -> str | None:
     if engine.dialect.name == "postgresql":
         query = text(
             "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-            "WHERE l.locktype = 'advisory' AND l.granted AND l.objid = :k"
+            "WHERE l.locktype = 'advisory' AND l.granted AND l.objid = :k "
+            "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
         )
         with engine.connect() as connection:
             return connection.execute(query, {"k": SERVICE_LOCK_KEY % 2**32}).scalar()
@@ -647,3 +680,102 @@ def _wait_or_give_up(deadline: float) -> None:
             "and run again"
         )
     time.sleep(0.2)
+
+
+# A session whose server or network is gone fails within about 30 s instead of TCP's
+# 15 minutes, so an active service notices it lost its lock (unless the URL says otherwise).
+PG_LIVENESS = {
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 30_000,
+}
+
+
+def _owner_only_sqlite_file(
+    _dialect: Any, _record: Any, args: list[Any], kwargs: dict[str, Any]
+) -> None:
+    """Create a new SQLite file as mode 0600 before SQLite does: it holds customer data, and
+    SQLite gives its -wal and -shm files the database file's mode."""
+    database = args[0] if args else None
+    if isinstance(database, str) and database not in ("", ":memory:") and not kwargs.get("uri"):
+        with contextlib.suppress(OSError):  # exists already, or SQLite reports the problem
+            os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+class LockLostError(StoreError):
+    """This service instance no longer holds its lock: another one may be active."""
+
+
+class HeldLock:
+    """An exclusive lock this process took, asked again whether it still holds it.
+
+    Once found lost it stays lost: a reconnected PostgreSQL session or a recreated lock file
+    is not the lock this process took.
+    """
+
+    def __init__(self, still_held: Callable[[], bool]) -> None:
+        self._still_held = still_held
+        self._mutex = threading.Lock()  # the jobs' threads share the lock's one session
+        self._lost = False
+
+    def held(self) -> bool:
+        with self._mutex:
+            if not self._lost:
+                try:
+                    self._lost = not self._still_held()
+                except Exception:  # its session or file is unusable: it cannot vouch for it
+                    self._lost = True
+            return not self._lost
+
+    def check(self) -> None:
+        """Raises:
+        LockLostError: the lock is gone.
+        """
+        if not self.held():
+            raise LockLostError(
+                "this instance lost the service lock (its database session or lock file is "
+                "gone) and another instance may have taken over; it stops its jobs and waits as "
+                "a standby"
+            )
+
+
+def _session_holds(session: Any, key: int) -> bool:
+    """Whether this psycopg session is alive and holds the advisory lock ``key``."""
+    row = session.execute(
+        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted "
+        "AND pid = pg_backend_pid() AND classid = 0 AND objid = %s AND objsubid = 1",
+        (key,),
+    ).fetchone()
+    session.commit()
+    return bool(row and row[0])
+
+
+def _locked_file(path: str, on_busy: Callable[[], None]) -> IO[str]:
+    """Open and ``flock`` the file at ``path``: the one there now, not one deleted meanwhile
+    (its lock would exclude nobody)."""
+    while True:
+        handle = open(path, "a+", opener=owner_only)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.close()
+            on_busy()
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            if _same_file(handle.fileno(), path):
+                return handle
+        handle.close()
+
+
+def _same_file(descriptor: int, path: str) -> bool:
+    """Whether ``path`` is still the file this descriptor locked (not deleted or replaced)."""
+    mine, now = os.fstat(descriptor), os.stat(path)
+    return (mine.st_dev, mine.st_ino) == (now.st_dev, now.st_ino)
+
+
+def owner_only(path: str, flags: int) -> int:
+    """An ``open`` opener creating files as mode 0600: the tracker's databases, lock files
+    and configs hold customer data or credentials."""
+    return os.open(path, flags, 0o600)

@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 import socket
+import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -152,7 +153,9 @@ def run_command(runtime: Runtime) -> None:
     """Run the background service: sync, alerts, reconciliation, weekly report.
 
     Only one instance is active per database; others wait as standbys and take over when
-    it stops or dies. SIGTERM or Ctrl-C lets the running job finish, then stops.
+    it stops or dies. An active instance that loses its lock (its PostgreSQL session
+    killed, a network cut, a failover) stops its jobs and waits as a standby again.
+    SIGTERM or Ctrl-C lets the running job finish, then stops.
 
     \b
     Example:
@@ -164,33 +167,56 @@ def run_command(runtime: Runtime) -> None:
     log = logging.getLogger("sla_tracker.service")
     settings = runtime.settings
     client = FreshdeskClient.from_settings(settings.freshdesk)
-    service = Service(settings, runtime.engine, runtime.calendar(None), client, current_instant)
     holder = f"sla-tracker pid {os.getpid()} on {socket.gethostname()}"
+    stopping = threading.Event()
     announced: list[bool] = []
 
+    def stop(signum: int, _frame: object) -> None:
+        log.info(
+            "received %s: finishing the running job, then stopping", signal.Signals(signum).name
+        )
+        stopping.set()
+        client.stop.set()  # a job waiting out a Freshdesk back-off ends now
+
     def standby() -> None:
+        if stopping.is_set():
+            raise _Stopped
         if not announced:
             log.info(
                 "standby: another instance is active (%s); waiting", lock_holder(runtime.engine)
             )
             announced.append(True)
 
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     poll = settings.schedule.standby_poll_seconds
-    with service_lock(runtime.engine, holder=holder, poll_seconds=poll, on_standby=standby):
-        scheduler = build_scheduler(service)
-
-        def stop(signum: int, _frame: object) -> None:
-            log.info(
-                "received %s: finishing the running job, then stopping", signal.Signals(signum).name
-            )
-            client.stop.set()  # a job waiting out a Freshdesk back-off ends now
-            scheduler.shutdown(wait=True)
-
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
-        log.info("active: %s; jobs: %s", holder, ", ".join(job.id for job in scheduler.get_jobs()))
-        scheduler.start()
+    with contextlib.suppress(_Stopped):
+        while not stopping.is_set():
+            with service_lock(
+                runtime.engine, holder=holder, poll_seconds=poll, on_standby=standby
+            ) as lock:
+                if stopping.is_set():  # stopped while it waited: run nothing
+                    break
+                announced.clear()
+                service = Service(settings, runtime.engine, runtime.calendar(None), client,
+                                  current_instant, lock=lock)  # fmt: skip
+                scheduler = build_scheduler(service)
+                scheduler.start()
+                jobs = ", ".join(job.id for job in scheduler.get_jobs())
+                log.info("active: %s; jobs: %s", holder, jobs)
+                while lock.held() and not stopping.wait(poll):
+                    pass
+                if not stopping.is_set():
+                    log.warning(
+                        "lost the service lock (session or lock file gone): stepping down, "
+                        "stopping the jobs, then waiting as a standby"
+                    )
+                scheduler.shutdown(wait=True)
     log.info("stopped")
+
+
+class _Stopped(Exception):
+    """SIGTERM or Ctrl-C reached a standby: nothing to finish."""
 
 
 @cli.command("status")
