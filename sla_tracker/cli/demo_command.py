@@ -6,7 +6,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import click
-from sqlalchemy import select
+import tomli_w
+from sqlalchemy import URL, select
 
 from sla_tracker.alerts import due_events, render_alert
 from sla_tracker.cli.base import (
@@ -39,6 +40,7 @@ from sla_tracker.reports import (
 from sla_tracker.simulator.server import Simulator, make_state
 from sla_tracker.storage import (
     Company,
+    owner_only,
     table_of,
 )
 from sla_tracker.sync import sync_once
@@ -62,21 +64,24 @@ def demo(runtime: Runtime, tickets: int, seed: int, directory: str) -> None:
     """Run the pipeline end to end on the bundled simulator: no credentials, no network.
 
     Starts the Freshdesk simulator on a free loopback port, writes DIR/sla-tracker.toml,
-    syncs into a fresh SQLite database DIR/sla-tracker.db and shows what happened.
+    syncs into a fresh SQLite database DIR/sla-tracker.db and shows what happened. It marks
+    DIR as its own (DIR/.sla-tracker-demo) and refuses a folder holding a database, config,
+    report or alerts file that it did not write there.
 
     \b
     Example:
         sla-tracker demo --tickets 5000
     """
     folder = Path(directory).resolve()
-    folder.mkdir(parents=True, exist_ok=True)
+    _claim(folder)
     database = folder / "sla-tracker.db"
-    for leftover in folder.glob("sla-tracker.db*"):
+    for leftover in folder.glob("sla-tracker.db*"):  # the demo's own, from an earlier run
         leftover.unlink()
     state = make_state(seed=seed, tickets=tickets, now=runtime.now)
     with Simulator(state) as sim:
         config_path = folder / "sla-tracker.toml"
-        config_path.write_text(demo_config(sim.url, database, runtime.now), encoding="utf-8")
+        with open(config_path, "w", encoding="utf-8", opener=owner_only) as config:
+            config.write(demo_config(sim.url, database, runtime.now))
         runtime.config_path = str(config_path)
         click.echo(
             f"Freshdesk simulator: {sim.url} — {tickets:,} tickets over 6 months (seed {seed})"
@@ -164,20 +169,45 @@ def _demo_report_and_alerts(runtime: Runtime, now: datetime, folder: Path) -> No
     click.echo(f"Alerts the service would send now ({len(rendered)}): {alerts_path}")
 
 
+MARKER = ".sla-tracker-demo"
+# What the demo writes in its folder (and the SQLite files beside the database).
+DEMO_FILES = ("sla-tracker.db", "sla-tracker.toml", "weekly-report.html", "alerts.txt")
+
+
+def _claim(folder: Path) -> None:
+    """Make ``folder`` the demo's own, refusing one that holds files the demo did not write:
+    the database and config names are the production defaults, never to be replaced."""
+    folder.mkdir(parents=True, exist_ok=True)
+    marker = folder / MARKER
+    if not marker.exists():
+        foreign = sorted(
+            path.name
+            for path in folder.iterdir()
+            if path.name in DEMO_FILES or path.name.startswith("sla-tracker.db")
+        )
+        if foreign:
+            raise click.ClickException(
+                f"{folder} holds {', '.join(foreign)}, which the demo did not create (no "
+                f"{MARKER} there); it never replaces them. Run it in a folder of its own: "
+                "sla-tracker demo --dir NEW_FOLDER (the default is ./demo)"
+            )
+        marker.write_text(
+            "Written by `sla-tracker demo`: everything here is demo output, and the demo may "
+            "overwrite it.\n",
+            encoding="utf-8",
+        )
+
+
 def demo_config(base_url: str, database: Path, now: datetime) -> str:
-    start = (now - timedelta(days=200)).date().isoformat()
-    return f"""# Written by `sla-tracker demo`: the bundled simulator, no real credentials.
-[freshdesk]
-base_url = "{base_url}"
-api_key = "sim-key"          # the simulator's key, not a secret
-calls_per_minute = 100000    # the simulator has no rate limit by default
-
-[sync]
-start_date = {start}
-
-[database]
-url = "sqlite:///{database}"
-
-[pause]
-statuses = [3, 6]            # Pending and the custom "Waiting on Customer"
-"""
+    """The demo's config; a TOML writer and a URL builder keep any folder name valid."""
+    settings = {
+        "freshdesk": {"base_url": base_url, "api_key": "sim-key", "calls_per_minute": 100_000},
+        "sync": {"start_date": (now - timedelta(days=200)).date()},
+        "database": {"url": URL.create("sqlite", database=str(database)).render_as_string()},
+        "pause": {"statuses": [3, 6]},
+    }
+    return (
+        "# Written by `sla-tracker demo`: the bundled simulator, no real credentials.\n"
+        "# freshdesk.api_key is the simulator's key, not a secret; the simulator has no rate\n"
+        '# limit by default; pause.statuses: Pending and the custom "Waiting on Customer".\n\n'
+    ) + tomli_w.dumps(settings)
