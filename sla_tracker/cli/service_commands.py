@@ -17,9 +17,11 @@ from sqlalchemy import select
 
 from sla_tracker.cli.base import (
     Runtime,
+    _iso_week,
     _optional_instant,
     _sync,
     cli,
+    write_file,
 )
 from sla_tracker.config import (
     current_instant,
@@ -99,7 +101,9 @@ def report() -> None:
 
 
 @report.command("weekly")
-@click.option("--week", help="ISO week, e.g. 2026-W48 (default: the last complete week).")
+@click.option(
+    "--week", callback=_iso_week, help="ISO week, e.g. 2026-W48 (default: the last complete week)."
+)
 @click.option("--lang", type=click.Choice(["fr", "en"]), help="Default: report.language.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write the HTML here.")
 @click.option("--send", "send_mail", is_flag=True, help="E-mail it to smtp.recipients.")
@@ -129,7 +133,7 @@ def report_weekly(
         built, language=lang or runtime.settings.report.language, calendar=calendar_
     )
     if out:
-        out.write_text(rendered.html, encoding="utf-8")
+        write_file(out, rendered.html)
         click.echo(f"Wrote {out}")
     if send_mail:
         sent = send_weekly_report(runtime.engine, runtime.settings, lambda: rendered, week=week,
@@ -311,7 +315,13 @@ def simulator() -> None:
 
 
 @simulator.command("serve")
-@click.option("--port", default=8765, show_default=True, help="Loopback port (0: any free one).")
+@click.option(
+    "--port",
+    default=8765,
+    type=click.IntRange(0, 65535),
+    show_default=True,
+    help="Loopback port (0: any free one).",
+)
 @click.option("--seed", default=2026, show_default=True, help="Dataset seed.")
 @click.option("--tickets", default=2000, show_default=True, help="Tickets before now.")
 @click.option("--api-key", default="sim-key", show_default=True, help="Accepted API key.")
