@@ -45,7 +45,7 @@ from sla_tracker.storage import (
     table_of,
     upgrade,
 )
-from sla_tracker.sync import RECONCILE
+from sla_tracker.sync import RECONCILE, quarantined_records
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -265,6 +265,10 @@ def status_command(runtime: Runtime) -> None:
             upcoming = trigger.get_next_fire_time(None, runtime.now)
         click.echo(f"Next {name}: {format_instant(upcoming) if upcoming else 'never'}")
     click.echo(f"Weekly report: {_report_status(runtime)}")
+    waiting, reasons = quarantined_records(runtime.engine)
+    click.echo(f"Quarantined Freshdesk records: {waiting}")
+    for reason in reasons:
+        click.echo(f"  {reason}")
     click.echo(f"Active instance: {lock_holder(runtime.engine) or 'none running'}")
 
 
