@@ -74,8 +74,8 @@ def instant(record: Mapping[str, Any], key: str, what: str) -> datetime | None:
         raise RecordError(f"{what}: {key} = {value!r} is not an ISO 8601 instant")
     try:
         parsed = parse_instant(value)
-    except ValueError:
-        raise RecordError(f"{what}: {key} = {value!r} is not an ISO 8601 instant") from None
+    except ValueError as error:
+        raise RecordError(f"{what}: {key}: {error}") from None
     if not FIRST_YEAR <= parsed.year <= LAST_YEAR:
         raise RecordError(
             f"{what}: {key} = {value!r} is outside {FIRST_YEAR}–{LAST_YEAR}: not a real instant"

@@ -320,6 +320,8 @@ def test_a_bad_timestamp_is_quarantined_and_the_rest_goes_on(tmp_path: Any) -> N
         watermarks = connection.execute(select(table_of(SyncState).c.watermark)).scalars().all()
         [entry] = connection.execute(select(table_of(QuarantinedRecord))).mappings().all()
     assert datetime(2026, 11, 26, 10, tzinfo=UTC) in watermarks  # moved past it
-    assert entry["reason"] == "ticket 42: created_at = 'yesterday' is not an ISO 8601 instant"
+    assert entry["reason"].startswith(
+        "ticket 42: created_at: 'yesterday' is not an ISO 8601 instant"
+    )
     assert json.loads(entry["raw"]) == ticket and entry["resolved_at"] is None
     assert entry["attempts"] >= 2  # seen by the list passes, then retried by id
