@@ -29,8 +29,8 @@ import pytz
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sla_tracker.calendars import load_calendar_file  # noqa: E402
-from tests.reference_calendar import (  # noqa: E402
+from sla_tracker.calendar_files import load_calendar_file
+from tests.reference_calendar import (
     reference_add_business_seconds,
     reference_business_seconds,
 )

@@ -45,12 +45,13 @@ def build(database: Path, tickets: int) -> None:
 
 
 def worker(database: str) -> None:
-    from sla_tracker.calendars import load_named_calendar
+    from sla_tracker.calendar_files import load_named_calendar
     from sla_tracker.config import Settings
     from sla_tracker.core.clocks import response_clock, restoration_clock
     from sla_tracker.core.instants import parse_instant
-    from sla_tracker.evaluate import evaluate_tickets, policy_from_settings
-    from sla_tracker.storage import open_store
+    from sla_tracker.judge import evaluate_tickets
+    from sla_tracker.policies import policy_from_settings
+    from sla_tracker.storage.schema import open_store
 
     settings = Settings.model_validate({"pause": {"statuses": [3, 6]}})
     calendar = load_named_calendar(settings.calendar.name, settings)

@@ -20,9 +20,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sla_tracker.calendars import load_calendar_file  # noqa: E402
-from sla_tracker.core.classification import Severity  # noqa: E402
-from sla_tracker.core.clocks import (  # noqa: E402
+from sla_tracker.calendar_files import load_calendar_file
+from sla_tracker.core.classification import Severity
+from sla_tracker.core.clocks import (
     ClockPolicy,
     ClockState,
     Phase,
@@ -30,7 +30,7 @@ from sla_tracker.core.clocks import (  # noqa: E402
     TicketHistory,
     restoration_clock,
 )
-from sla_tracker.core.indemnity import Basis, Breach, Contract, FeeVersion, Overlap, indemnities  # noqa: E402
+from sla_tracker.core.indemnity import Basis, Breach, Contract, FeeVersion, Overlap, indemnities
 
 CUSTOMERS, TICKETS = 1_000, 100_000
 NOW = datetime(2026, 11, 26, 12, tzinfo=UTC)

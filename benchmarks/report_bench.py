@@ -25,11 +25,11 @@ NOW = "2026-11-26T12:00:00Z"
 def main() -> None:
     from clocks_bench import build
 
-    from sla_tracker.calendars import load_named_calendar
+    from sla_tracker.calendar_files import load_named_calendar
     from sla_tracker.config import Settings
     from sla_tracker.core.instants import parse_instant
-    from sla_tracker.reports import build_weekly_report, render_weekly_report
-    from sla_tracker.storage import open_store
+    from sla_tracker.reports.weekly import build_weekly_report, render_weekly_report
+    from sla_tracker.storage.schema import open_store
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--database", type=Path)

@@ -58,8 +58,8 @@ def worker(url: str, database: str, now: str) -> None:
     sys.path.insert(0, str(ROOT))
     from sla_tracker.config import Settings
     from sla_tracker.core.instants import parse_instant
-    from sla_tracker.freshdesk import FreshdeskClient
-    from sla_tracker.storage import open_store
+    from sla_tracker.helpdesk.freshdesk.client import FreshdeskClient
+    from sla_tracker.storage.schema import open_store
     from sla_tracker.sync import sync_once
 
     settings = Settings.model_validate({"sync": {"start_date": "2025-01-01"}})
@@ -88,7 +88,7 @@ def calendar_reference_us() -> float:
     import timeit
     from datetime import timedelta
 
-    from sla_tracker.calendars import load_calendar_file
+    from sla_tracker.calendar_files import load_calendar_file
 
     calendar = load_calendar_file(ROOT / "calendars" / "fr-support.toml")
     start = datetime(2026, 3, 2, tzinfo=UTC)

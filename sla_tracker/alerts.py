@@ -21,10 +21,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from sla_tracker.core.clocks import ClockState
 from sla_tracker.core.instants import format_instant
-from sla_tracker.delivery import deliver
-from sla_tracker.mailer import MailError, RenderedEmail, make_message, new_message_id, send
-from sla_tracker.money_views import template_environment
-from sla_tracker.storage import AlertEvent, table_of
+from sla_tracker.delivery.intents import deliver
+from sla_tracker.delivery.smtp import MailError, RenderedEmail, make_message, new_message_id, send
+from sla_tracker.present.money import template_environment
+from sla_tracker.storage.tables import AlertEvent, table_of
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from sla_tracker.config import Settings
-    from sla_tracker.evaluate import TicketReport
+    from sla_tracker.judge import TicketReport
 
 LOG = logging.getLogger("sla_tracker.alerts")
 EVENTS = table_of(AlertEvent)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
-from sla_tracker.storage import ClassificationOverride, ExclusionRecord, Ticket, table_of
+from sla_tracker.storage.tables import ClassificationOverride, ExclusionRecord, Ticket, table_of
 
 if TYPE_CHECKING:
     from datetime import datetime

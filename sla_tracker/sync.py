@@ -27,8 +27,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sla_tracker.config import ConfigError, redact
 from sla_tracker.core.instants import format_instant
 from sla_tracker.core.timeline import StatusFacts, Transition, detect_transitions
-from sla_tracker.freshdesk import MAX_PAGE, FreshdeskNotFoundError, FreshdeskValidationError
-from sla_tracker.records import (
+from sla_tracker.helpdesk.freshdesk.client import (
+    MAX_PAGE,
+    FreshdeskNotFoundError,
+    FreshdeskValidationError,
+)
+from sla_tracker.helpdesk.freshdesk.mapping import (
     SNAPSHOT_FIELDS,
     RecordError,
     changed_fields,
@@ -39,7 +43,8 @@ from sla_tracker.records import (
     status_facts,
     ticket_row,
 )
-from sla_tracker.storage import (
+from sla_tracker.storage.locks import sync_lock
+from sla_tracker.storage.tables import (
     Company,
     CustomerReply,
     QuarantinedRecord,
@@ -50,7 +55,6 @@ from sla_tracker.storage import (
     TicketChange,
     TicketField,
     TicketSnapshot,
-    sync_lock,
     table_of,
 )
 
@@ -61,7 +65,7 @@ if TYPE_CHECKING:
     from sqlmodel import SQLModel
 
     from sla_tracker.config import Settings
-    from sla_tracker.freshdesk import FreshdeskClient
+    from sla_tracker.helpdesk.freshdesk.client import FreshdeskClient
 
 TICKETS, DELETED, SPAM = "tickets", "deleted", "spam"
 COMPANIES, TICKET_FIELDS, RECONCILE = "companies", "ticket_fields", "reconcile"

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
-from sla_tracker.calendars import load_calendar_file
+from sla_tracker.calendar_files import load_calendar_file
 from sla_tracker.core.calendar import BusinessCalendar, OpeningWindow
 
 ROOT = Path(__file__).resolve().parent.parent

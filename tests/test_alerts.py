@@ -18,9 +18,9 @@ import pytest
 import responses
 
 from sla_tracker.alerts import due_events, record_events, send_pending
-from sla_tracker.evaluate import evaluate_tickets
-from sla_tracker.scheduler import Service, build_scheduler
-from sla_tracker.storage import open_store
+from sla_tracker.judge import evaluate_tickets
+from sla_tracker.service.scheduler import Service, build_scheduler
+from sla_tracker.storage.schema import open_store
 from tests.conftest import Inbox
 from tests.test_evaluate import Scenario
 
@@ -140,7 +140,8 @@ def test_the_service_has_three_single_coalesced_jobs_and_survives_a_failing_one(
 
 HOLDER = """
 import sys, time
-from sla_tracker.storage import open_store, service_lock
+from sla_tracker.storage.schema import open_store
+from sla_tracker.storage.locks import service_lock
 engine = open_store(sys.argv[1])
 with service_lock(engine, holder=sys.argv[2], poll_seconds=0.2, on_standby=lambda: print("standby", flush=True)):
     print("active", flush=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sla_tracker.calendars import available_calendars, load_calendar_file, load_named_calendar
+from sla_tracker.calendar_files import available_calendars, load_calendar_file, load_named_calendar
 from sla_tracker.config import ConfigError, Settings
 from tests.conftest import ROOT
 

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from sla_tracker.cli import cli
-from sla_tracker.views import csv_text
+from sla_tracker.present.output import csv_text
 from tests.conftest import ROOT
 from tests.test_evaluate import Scenario
 

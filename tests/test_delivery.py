@@ -22,9 +22,9 @@ from sqlalchemy import select
 from sla_tracker.alerts import EVENTS
 from sla_tracker.cli import cli
 from sla_tracker.config import Settings
-from sla_tracker.mailer import MailError
-from sla_tracker.reports import RUNS, ReportError
-from sla_tracker.scheduler import Service, due_report_week
+from sla_tracker.delivery.smtp import MailError
+from sla_tracker.reports.weekly import RUNS, ReportError
+from sla_tracker.service.scheduler import Service, due_report_week
 from tests.delivery_faults import HookServer, StallingInbox, Tracker, smtp_config, smtp_server
 from tests.test_alerts import alert_once, blocked, with_smtp  # noqa: F401  (a fixture)
 from tests.test_evaluate import Scenario

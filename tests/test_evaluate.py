@@ -12,15 +12,16 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from sla_tracker.calendars import load_named_calendar
+from sla_tracker.calendar_files import load_named_calendar
 from sla_tracker.config import Settings
 from sla_tracker.core.clocks import ClockState
 from sla_tracker.decisions import record_classification, record_exclusion
-from sla_tracker.evaluate import TicketReport, evaluate_tickets
-from sla_tracker.freshdesk import FreshdeskClient
-from sla_tracker.simulator.dataset import Dataset, SimCompany, SimTicket
-from sla_tracker.simulator.server import Simulator, SimulatorState
-from sla_tracker.storage import Ticket, TicketChange, open_store, table_of
+from sla_tracker.helpdesk.freshdesk.client import FreshdeskClient
+from sla_tracker.helpdesk.freshdesk.simulator.dataset import Dataset, SimCompany, SimTicket
+from sla_tracker.helpdesk.freshdesk.simulator.server import Simulator, SimulatorState
+from sla_tracker.judge import TicketReport, evaluate_tickets
+from sla_tracker.storage.schema import open_store
+from sla_tracker.storage.tables import Ticket, TicketChange, table_of
 from sla_tracker.sync import sync_once
 
 PARIS = ZoneInfo("Europe/Paris")

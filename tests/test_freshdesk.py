@@ -10,7 +10,7 @@ import responses
 from responses import matchers
 
 from sla_tracker.config import ConfigError, Settings
-from sla_tracker.freshdesk import (
+from sla_tracker.helpdesk.freshdesk.client import (
     FreshdeskAuthError,
     FreshdeskClient,
     FreshdeskError,

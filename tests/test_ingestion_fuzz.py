@@ -24,11 +24,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select
 
-from sla_tracker.calendars import load_named_calendar
+from sla_tracker.calendar_files import load_named_calendar
 from sla_tracker.config import Settings
-from sla_tracker.evaluate import evaluate_tickets
-from sla_tracker.freshdesk import FreshdeskClient
-from sla_tracker.storage import (
+from sla_tracker.helpdesk.freshdesk.client import FreshdeskClient
+from sla_tracker.judge import evaluate_tickets
+from sla_tracker.storage.schema import open_store
+from sla_tracker.storage.tables import (
     CustomerReply,
     QuarantinedRecord,
     StatusTransition,
@@ -37,7 +38,6 @@ from sla_tracker.storage import (
     Ticket,
     TicketChange,
     TicketSnapshot,
-    open_store,
     table_of,
 )
 from sla_tracker.sync import sync_once

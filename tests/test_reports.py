@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from sla_tracker.cli import cli
-from sla_tracker.reports import build_weekly_report, render_weekly_report
-from sla_tracker.storage import open_store
+from sla_tracker.reports.weekly import build_weekly_report, render_weekly_report
+from sla_tracker.storage.schema import open_store
 from tests.test_evaluate import Scenario
 
 

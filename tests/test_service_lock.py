@@ -20,13 +20,10 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from sla_tracker.simulator.server import Fault, Simulator, make_state
-from sla_tracker.storage import (
-    SERVICE_LOCK_KEY,
-    LockLostError,
-    open_store,
-    service_lock,
-)
+from sla_tracker.helpdesk.freshdesk.simulator.server import Fault, Simulator, make_state
+from sla_tracker.storage.engine import LockLostError
+from sla_tracker.storage.locks import SERVICE_LOCK_KEY, service_lock
+from sla_tracker.storage.schema import open_store
 from tests.conftest import POSTGRES_URL
 
 NOW = "2026-11-26T12:00:00Z"

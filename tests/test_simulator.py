@@ -9,7 +9,12 @@ from datetime import UTC, datetime
 import pytest
 import requests
 
-from sla_tracker.simulator.server import Fault, Simulator, SimulatorState, make_state
+from sla_tracker.helpdesk.freshdesk.simulator.server import (
+    Fault,
+    Simulator,
+    SimulatorState,
+    make_state,
+)
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 AUTH = ("sim-key", "X")

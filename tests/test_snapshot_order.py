@@ -19,10 +19,11 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, delete, select
 
 from sla_tracker.config import Settings
-from sla_tracker.freshdesk import Page
-from sla_tracker.simulator.dataset import Dataset, SimTicket
-from sla_tracker.simulator.server import SimulatorState, render_ticket
-from sla_tracker.storage import (
+from sla_tracker.helpdesk.freshdesk.client import Page
+from sla_tracker.helpdesk.freshdesk.simulator.dataset import Dataset, SimTicket
+from sla_tracker.helpdesk.freshdesk.simulator.server import SimulatorState, render_ticket
+from sla_tracker.storage.schema import open_store
+from sla_tracker.storage.tables import (
     CustomerReply,
     StatusTransition,
     SyncRun,
@@ -30,7 +31,6 @@ from sla_tracker.storage import (
     Ticket,
     TicketChange,
     TicketSnapshot,
-    open_store,
     table_of,
 )
 from sla_tracker.sync import sync_once

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, text
 
-from sla_tracker.simulator.server import Fault, Simulator, make_state
+from sla_tracker.helpdesk.freshdesk.simulator.server import Fault, Simulator, make_state
 
 NOW = "2026-11-26T12:00:00Z"
 BACK_OFF = "retry 1/5 in 100.0 s"  # the log line that says the process is waiting

@@ -9,15 +9,10 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from sqlalchemy import inspect, select
 
-from sla_tracker.storage import (
-    StoreError,
-    SyncBusyError,
-    Ticket,
-    needs_upgrade,
-    open_store,
-    sync_lock,
-    table_of,
-)
+from sla_tracker.storage.engine import StoreError, SyncBusyError
+from sla_tracker.storage.locks import sync_lock
+from sla_tracker.storage.schema import needs_upgrade, open_store
+from sla_tracker.storage.tables import Ticket, table_of
 
 TABLES = {
     "company",

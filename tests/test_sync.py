@@ -13,15 +13,24 @@ import responses
 from sqlalchemy import Engine, func, select
 
 from sla_tracker.config import ConfigError, Settings
-from sla_tracker.freshdesk import FreshdeskAuthError, FreshdeskClient, FreshdeskError
-from sla_tracker.simulator.server import Fault, Simulator, SimulatorState, make_state
-from sla_tracker.storage import (
+from sla_tracker.helpdesk.freshdesk.client import (
+    FreshdeskAuthError,
+    FreshdeskClient,
+    FreshdeskError,
+)
+from sla_tracker.helpdesk.freshdesk.simulator.server import (
+    Fault,
+    Simulator,
+    SimulatorState,
+    make_state,
+)
+from sla_tracker.storage.schema import open_store
+from sla_tracker.storage.tables import (
     QuarantinedRecord,
     StatusTransition,
     SyncRun,
     SyncState,
     Ticket,
-    open_store,
     table_of,
 )
 from sla_tracker.sync import SyncReport, sync_once

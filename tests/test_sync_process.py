@@ -20,8 +20,9 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine, text
 
 from sla_tracker.cli import cli
-from sla_tracker.simulator.server import Fault, Simulator, make_state
-from sla_tracker.storage import open_store, sync_lock
+from sla_tracker.helpdesk.freshdesk.simulator.server import Fault, Simulator, make_state
+from sla_tracker.storage.locks import sync_lock
+from sla_tracker.storage.schema import open_store
 
 NOW = "2026-11-26T12:00:00Z"
 # Compared row by row. Left out: sync_run (one row per process by design) and the

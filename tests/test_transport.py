@@ -17,13 +17,19 @@ from click.testing import CliRunner
 from pydantic import ValidationError
 from sqlalchemy import func, select
 
-from sla_tracker.calendars import load_named_calendar
+from sla_tracker.calendar_files import load_named_calendar
 from sla_tracker.cli import cli
 from sla_tracker.config import Settings
-from sla_tracker.freshdesk import MAX_REDIRECTS, FreshdeskClient, FreshdeskError, FreshdeskStopped
-from sla_tracker.scheduler import Service
-from sla_tracker.simulator.server import Fault, Simulator, make_state
-from sla_tracker.storage import Ticket, open_store, table_of
+from sla_tracker.helpdesk.freshdesk.client import (
+    MAX_REDIRECTS,
+    FreshdeskClient,
+    FreshdeskError,
+    FreshdeskStopped,
+)
+from sla_tracker.helpdesk.freshdesk.simulator.server import Fault, Simulator, make_state
+from sla_tracker.service.scheduler import Service
+from sla_tracker.storage.schema import open_store
+from sla_tracker.storage.tables import Ticket, table_of
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 KEY = "sim-key"
@@ -209,7 +215,7 @@ def test_each_retry_is_logged_with_the_call_the_cause_the_wait_and_the_attempt(
         Fault("status", path=TICKETS, status=429, retry_after=7),
         Fault("drop", path=TICKETS),
     ]
-    with caplog.at_level(logging.WARNING, logger="sla_tracker.freshdesk"):
+    with caplog.at_level(logging.WARNING, logger="sla_tracker.helpdesk.freshdesk.client"):
         client.list_tickets({})
     lines = [record.getMessage() for record in caplog.records]
     assert len(lines) == 3 and all(record.levelname == "WARNING" for record in caplog.records)

@@ -18,7 +18,7 @@ import click
 from sqlalchemy.engine import make_url
 
 from sla_tracker import __version__
-from sla_tracker.calendars import load_named_calendar
+from sla_tracker.calendar_files import load_named_calendar
 from sla_tracker.config import (
     ConfigError,
     Settings,
@@ -30,27 +30,17 @@ from sla_tracker.config import (
 from sla_tracker.core.calendar import FIRST_YEAR, LAST_YEAR, BusinessCalendar, CalendarError
 from sla_tracker.core.clocks import ClockState
 from sla_tracker.core.instants import format_instant, parse_instant
-from sla_tracker.decisions import (
-    DecisionError,
-)
-from sla_tracker.evaluate import TicketReport, evaluate_tickets, keep_rule_verdicts
-from sla_tracker.freshdesk import FreshdeskClient, FreshdeskError
-from sla_tracker.indemnities import (
-    ContractError,
-    CustomerPeriod,
-    customer_periods,
-)
-from sla_tracker.mailer import MailError
-from sla_tracker.records import BIGINT
-from sla_tracker.reports import (
-    ReportError,
-)
-from sla_tracker.storage import (
-    StoreError,
-    open_store,
-)
+from sla_tracker.decisions import DecisionError
+from sla_tracker.delivery.smtp import MailError
+from sla_tracker.helpdesk.freshdesk.client import FreshdeskClient, FreshdeskError
+from sla_tracker.helpdesk.freshdesk.mapping import BIGINT
+from sla_tracker.judge import TicketReport, evaluate_tickets, keep_rule_verdicts
+from sla_tracker.money import ContractError, CustomerPeriod, customer_periods
+from sla_tracker.present.output import sync_progress
+from sla_tracker.reports.weekly import ReportError
+from sla_tracker.storage.engine import StoreError
+from sla_tracker.storage.schema import open_store
 from sla_tracker.sync import SyncError, SyncReport, sync_once
-from sla_tracker.views import sync_progress
 
 if TYPE_CHECKING:
     from collections.abc import Callable

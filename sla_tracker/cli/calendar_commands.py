@@ -9,17 +9,10 @@ from pathlib import Path
 
 import click
 
-from sla_tracker.calendars import available_calendars
-from sla_tracker.cli.base import (
-    Runtime,
-    _instant,
-    calendar_option,
-    cli,
-    json_option,
-    write_file,
-)
+from sla_tracker.calendar_files import available_calendars
+from sla_tracker.cli.base import Runtime, _instant, calendar_option, cli, json_option, write_file
 from sla_tracker.core.instants import format_instant
-from sla_tracker.views import calendar_ics, month_table, render
+from sla_tracker.present.output import calendar_ics, month_table, render
 
 
 @cli.group()

@@ -22,7 +22,7 @@ from sla_tracker.cli.base import (
     write_file,
 )
 from sla_tracker.core.instants import format_instant
-from sla_tracker.indemnities import (
+from sla_tracker.money import (
     ContractTerms,
     close_periods,
     default_horizon,
@@ -33,7 +33,7 @@ from sla_tracker.indemnities import (
     period_window,
     record_contract,
 )
-from sla_tracker.money_views import (
+from sla_tracker.present.money import (
     contract_json,
     exposure_json,
     exposure_table,
@@ -42,7 +42,7 @@ from sla_tracker.money_views import (
     indemnity_json,
     render_statement,
 )
-from sla_tracker.views import render
+from sla_tracker.present.output import render
 
 if TYPE_CHECKING:
     from datetime import datetime

@@ -15,36 +15,22 @@ from typing import TYPE_CHECKING
 import click
 from sqlalchemy import select
 
-from sla_tracker.cli.base import (
-    Runtime,
-    _iso_week,
-    _optional_instant,
-    _sync,
-    cli,
-    write_file,
-)
-from sla_tracker.config import (
-    current_instant,
-)
+from sla_tracker.cli.base import Runtime, _iso_week, _optional_instant, _sync, cli, write_file
+from sla_tracker.config import current_instant
 from sla_tracker.core.instants import format_instant
-from sla_tracker.freshdesk import FreshdeskClient
-from sla_tracker.reports import (
+from sla_tracker.helpdesk.freshdesk.client import FreshdeskClient
+from sla_tracker.helpdesk.freshdesk.simulator.server import SimulatorHTTPServer, make_state
+from sla_tracker.reports.weekly import (
     build_weekly_report,
     latest_report_run,
     previous_week,
     render_weekly_report,
     send_weekly_report,
 )
-from sla_tracker.scheduler import Service, build_scheduler, due_report_week, triggers
-from sla_tracker.simulator.server import SimulatorHTTPServer, make_state
-from sla_tracker.storage import (
-    SyncRun,
-    SyncState,
-    lock_holder,
-    service_lock,
-    table_of,
-    upgrade,
-)
+from sla_tracker.service.scheduler import Service, build_scheduler, due_report_week, triggers
+from sla_tracker.storage.locks import lock_holder, service_lock
+from sla_tracker.storage.schema import upgrade
+from sla_tracker.storage.tables import SyncRun, SyncState, table_of
 from sla_tracker.sync import RECONCILE, quarantined_records
 
 if TYPE_CHECKING:

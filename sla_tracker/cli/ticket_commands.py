@@ -29,8 +29,9 @@ from sla_tracker.decisions import (
     record_exclusion,
     revoke_exclusions,
 )
-from sla_tracker.evaluate import settings_fingerprint
-from sla_tracker.ticket_views import (
+from sla_tracker.policies import settings_fingerprint
+from sla_tracker.present.output import render
+from sla_tracker.present.tickets import (
     explanation_text,
     ticket_json,
     ticket_text,
@@ -38,7 +39,6 @@ from sla_tracker.ticket_views import (
     tickets_table,
     urgency,
 )
-from sla_tracker.views import render
 
 if TYPE_CHECKING:
     from datetime import datetime

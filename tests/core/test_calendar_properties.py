@@ -13,7 +13,7 @@ import holidays
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sla_tracker.calendars import load_calendar_file
+from sla_tracker.calendar_files import load_calendar_file
 from tests.conftest import ROOT
 from tests.reference_calendar import reference_add_business_seconds, reference_business_seconds
 

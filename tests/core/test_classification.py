@@ -17,7 +17,7 @@ from sla_tracker.core.classification import (
     normalise,
     severity_history,
 )
-from sla_tracker.evaluate import rules_from_settings
+from sla_tracker.judge import rules_from_settings
 
 RULES = rules_from_settings(Settings())
 T0 = datetime(2026, 11, 30, 9, tzinfo=UTC)

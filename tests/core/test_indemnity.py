@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sla_tracker.calendars import load_calendar_file
+from sla_tracker.calendar_files import load_calendar_file
 from sla_tracker.core.classification import Severity
 from sla_tracker.core.clocks import (
     ClockPolicy,

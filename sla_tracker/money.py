@@ -30,8 +30,8 @@ from sla_tracker.core.indemnity import (
     indemnities,
     period_start_on,
 )
-from sla_tracker.records import BIGINT
-from sla_tracker.storage import ClosedPeriod, ContractVersion, table_of
+from sla_tracker.helpdesk.freshdesk.mapping import BIGINT
+from sla_tracker.storage.tables import ClosedPeriod, ContractVersion, table_of
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
     from sla_tracker.config import Settings
     from sla_tracker.core.calendar import BusinessCalendar
-    from sla_tracker.evaluate import TicketReport
+    from sla_tracker.judge import TicketReport
 
 BREACHED = (ClockState.BREACHED, ClockState.BREACHED_CLOSED)
 CSV_COLUMNS = (

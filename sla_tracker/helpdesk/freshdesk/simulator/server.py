@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from sla_tracker.core.instants import parse_instant
-from sla_tracker.simulator.dataset import STAT_KEYS, Dataset, SimTicket, iso
+from sla_tracker.helpdesk.freshdesk.simulator.dataset import STAT_KEYS, Dataset, SimTicket, iso
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -604,7 +604,7 @@ class Simulator:
 
 
 def make_state(*, seed: int, tickets: int, now: datetime, **options: Any) -> SimulatorState:
-    from sla_tracker.simulator.dataset import generate
+    from sla_tracker.helpdesk.freshdesk.simulator.dataset import generate
 
     return SimulatorState(
         generate(seed=seed, tickets=tickets, anchor=now), int(now.timestamp()), **options

@@ -10,14 +10,14 @@ from rich.text import Text
 
 from sla_tracker.core.clocks import Clock, ClockState, explain
 from sla_tracker.core.instants import format_instant
-from sla_tracker.views import csv_text
+from sla_tracker.present.output import csv_text
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
     from datetime import datetime
 
     from sla_tracker.core.calendar import BusinessCalendar
-    from sla_tracker.evaluate import TicketReport
+    from sla_tracker.judge import TicketReport
 
 STATE_STYLE = {
     ClockState.RUNNING: "green",

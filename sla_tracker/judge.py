@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import hashlib
-import json
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -21,14 +19,12 @@ from sqlalchemy import bindparam, select, update
 from sla_tracker.core.classification import (
     Classification,
     Override,
-    Severity,
     apply_overrides,
     rule_verdict,
     severity_history,
 )
 from sla_tracker.core.clocks import (
     Clock,
-    ClockPolicy,
     Exclusion,
     Phase,
     StatusChange,
@@ -37,15 +33,18 @@ from sla_tracker.core.clocks import (
     restoration_clock,
 )
 from sla_tracker.core.instants import parse_instant
-from sla_tracker.records import INSTANT_FIELDS, STAT_FIELDS, TRACKED_FIELDS
-from sla_tracker.rules import (
+from sla_tracker.helpdesk.freshdesk.mapping import INSTANT_FIELDS, STAT_FIELDS, TRACKED_FIELDS
+from sla_tracker.policies import (
     facts_from_row,
+    phase_mapping,
+    policy_from_settings,
     rules_fingerprint,
     rules_from_settings,
     verdict_from_json,
     verdict_to_json,
 )
-from sla_tracker.storage import (
+from sla_tracker.storage.bulk import fetch_rows
+from sla_tracker.storage.tables import (
     ClassificationOverride,
     Company,
     CustomerReply,
@@ -53,7 +52,6 @@ from sla_tracker.storage import (
     StatusTransition,
     Ticket,
     TicketChange,
-    fetch_rows,
     table_of,
 )
 
@@ -100,27 +98,6 @@ class TicketReport:
     @property
     def needs_review(self) -> list[str]:
         return sorted({*self.response.needs_review, *self.restoration.needs_review})
-
-
-def policy_from_settings(settings: Settings) -> ClockPolicy:
-    response = settings.response
-    targets = {Severity.BLOCKING: response.blocking_hours, Severity.MAJOR: response.major_hours}
-    if response.minor_internal_hours is not None:
-        targets[Severity.MINOR] = response.minor_internal_hours
-    return ClockPolicy(
-        response_seconds={severity: round(hours * 3600) for severity, hours in targets.items()},
-        restoration_seconds=round(settings.restoration.target_hours * 3600),
-        reopen=settings.restoration.reopen,
-        severity_change=settings.sla.severity_change,
-        ends_on_customer_reply=settings.pause.ends_on_customer_reply,
-        enforce_from=settings.sla.enforce_from,
-    )
-
-
-def settings_fingerprint(settings: Settings) -> str:
-    """A short digest of every setting that can change a verdict (secrets left out)."""
-    data = settings.model_dump(mode="json", exclude={"freshdesk", "smtp", "database"})
-    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:12]
 
 
 CHUNK_SIZE = 5_000  # tickets read and judged together: bounded memory, few queries
@@ -472,18 +449,6 @@ def _changes(
     if not changes or changes[0].at > row["created_at"]:
         changes.insert(0, StatusChange(row["created_at"], Phase.OPEN, "inferred", "status 2"))
     return changes
-
-
-def phase_mapping(settings: Settings) -> Callable[[int], Phase]:
-    """The configured statuses as the clocks see them: paused (C11), restored (C8) or open."""
-    paused, restored = set(settings.pause.statuses), set(settings.restoration.restored_statuses)
-
-    def phase_of(status: int) -> Phase:
-        if status in paused:
-            return Phase.PAUSED
-        return Phase.RESTORED if status in restored else Phase.OPEN
-
-    return phase_of
 
 
 def _responded_at(

@@ -15,6 +15,7 @@ import holidays
 from dateutil.easter import easter
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from sla_tracker.bundled import bundled
 from sla_tracker.config import ConfigError, Settings, describe_validation_error, read_toml
 from sla_tracker.core.calendar import (
     WEEKDAY_KEYS,
@@ -24,7 +25,6 @@ from sla_tracker.core.calendar import (
     OpeningWindow,
     check_windows,
 )
-from sla_tracker.resources import bundled
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

@@ -45,7 +45,7 @@ MAX_REDIRECTS = 5
 # A body cut off (IncompleteRead, a bad chunk, Content-Length too long) or not decodable.
 BROKEN_BODY = (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
 DEFAULT_PORTS = {"http": 80, "https": 443}
-LOG = logging.getLogger("sla_tracker.freshdesk")
+LOG = logging.getLogger("sla_tracker.helpdesk.freshdesk.client")
 
 
 class FreshdeskError(Exception):

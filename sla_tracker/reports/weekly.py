@@ -19,20 +19,14 @@ from sqlalchemy.exc import IntegrityError
 
 from sla_tracker.core.clocks import ClockState
 from sla_tracker.core.instants import format_instant
-from sla_tracker.delivery import deliver
-from sla_tracker.evaluate import evaluate_tickets
-from sla_tracker.indemnities import customer_periods, exposure
-from sla_tracker.mailer import RenderedEmail, make_message, new_message_id, send
-from sla_tracker.money_views import template_environment
-from sla_tracker.rules import rules_fingerprint
-from sla_tracker.storage import (
-    ClassificationOverride,
-    ReportRun,
-    SyncRun,
-    Ticket,
-    fetch_rows,
-    table_of,
-)
+from sla_tracker.delivery.intents import deliver
+from sla_tracker.delivery.smtp import RenderedEmail, make_message, new_message_id, send
+from sla_tracker.judge import evaluate_tickets
+from sla_tracker.money import customer_periods, exposure
+from sla_tracker.policies import rules_fingerprint
+from sla_tracker.present.money import template_environment
+from sla_tracker.storage.bulk import fetch_rows
+from sla_tracker.storage.tables import ClassificationOverride, ReportRun, SyncRun, Ticket, table_of
 from sla_tracker.sync import quarantined_records
 
 if TYPE_CHECKING:
@@ -42,8 +36,8 @@ if TYPE_CHECKING:
 
     from sla_tracker.config import Settings, SmtpSettings
     from sla_tracker.core.calendar import BusinessCalendar
-    from sla_tracker.evaluate import TicketReport
-    from sla_tracker.indemnities import CustomerPeriod, Exposure
+    from sla_tracker.judge import TicketReport
+    from sla_tracker.money import CustomerPeriod, Exposure
 
 RUNS = table_of(ReportRun)
 SEVERITIES = ("blocking", "major", "minor", "not_anomaly", "unclassified")

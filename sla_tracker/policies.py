@@ -1,4 +1,5 @@
-"""Classification rules from settings, and the rules' verdict kept beside each ticket.
+"""Settings turned into core objects, once: classification rules, the clock policy, the
+status phases, and the fingerprints that say when kept verdicts are stale.
 
 The rules' verdict on a ticket is a pure function of its facts and the rule set, so the sync
 stores it with a fingerprint of the rules that produced it; the clock engine reuses it while
@@ -23,9 +24,10 @@ from sla_tracker.core.classification import (
     Severity,
     TicketFacts,
 )
+from sla_tracker.core.clocks import ClockPolicy, Phase
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
     from sla_tracker.config import Settings
 
@@ -85,3 +87,36 @@ def verdict_from_json(data: Mapping[str, list[Any]]) -> Classification:
 
 def _plain(value: Any) -> Any:
     return value if isinstance(value, bool) else str(value)
+
+
+def policy_from_settings(settings: Settings) -> ClockPolicy:
+    response = settings.response
+    targets = {Severity.BLOCKING: response.blocking_hours, Severity.MAJOR: response.major_hours}
+    if response.minor_internal_hours is not None:
+        targets[Severity.MINOR] = response.minor_internal_hours
+    return ClockPolicy(
+        response_seconds={severity: round(hours * 3600) for severity, hours in targets.items()},
+        restoration_seconds=round(settings.restoration.target_hours * 3600),
+        reopen=settings.restoration.reopen,
+        severity_change=settings.sla.severity_change,
+        ends_on_customer_reply=settings.pause.ends_on_customer_reply,
+        enforce_from=settings.sla.enforce_from,
+    )
+
+
+def settings_fingerprint(settings: Settings) -> str:
+    """A short digest of every setting that can change a verdict (secrets left out)."""
+    data = settings.model_dump(mode="json", exclude={"freshdesk", "smtp", "database"})
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def phase_mapping(settings: Settings) -> Callable[[int], Phase]:
+    """The configured statuses as the clocks see them: paused (C11), restored (C8) or open."""
+    paused, restored = set(settings.pause.statuses), set(settings.restoration.restored_statuses)
+
+    def phase_of(status: int) -> Phase:
+        if status in paused:
+            return Phase.PAUSED
+        return Phase.RESTORED if status in restored else Phase.OPEN
+
+    return phase_of

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from rich.table import Table
 
+from sla_tracker.bundled import bundled
 from sla_tracker.core.instants import format_instant
-from sla_tracker.resources import bundled
-from sla_tracker.views import csv_text
+from sla_tracker.present.output import csv_text
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from sla_tracker.config import Settings
     from sla_tracker.core.calendar import BusinessCalendar
     from sla_tracker.core.indemnity import Contract
-    from sla_tracker.indemnities import CustomerPeriod, Exposure
+    from sla_tracker.money import CustomerPeriod, Exposure
 
 CSV_COLUMNS = (
     "company_id", "company_name", "period_start", "period_end", "currency", "fee", "amount",

@@ -22,8 +22,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import select
 
 from sla_tracker.alerts import due_events, record_events, send_pending
-from sla_tracker.evaluate import evaluate_tickets
-from sla_tracker.reports import (
+from sla_tracker.judge import evaluate_tickets
+from sla_tracker.reports.weekly import (
     ReportError,
     build_weekly_report,
     latest_report_run,
@@ -32,7 +32,8 @@ from sla_tracker.reports import (
     send_weekly_report,
     week_bounds,
 )
-from sla_tracker.storage import LockLostError, SyncRun, table_of
+from sla_tracker.storage.engine import LockLostError
+from sla_tracker.storage.tables import SyncRun, table_of
 from sla_tracker.sync import sync_once
 
 if TYPE_CHECKING:
@@ -43,9 +44,9 @@ if TYPE_CHECKING:
 
     from sla_tracker.config import Settings
     from sla_tracker.core.calendar import BusinessCalendar
-    from sla_tracker.freshdesk import FreshdeskClient
-    from sla_tracker.mailer import RenderedEmail
-    from sla_tracker.storage import HeldLock
+    from sla_tracker.delivery.smtp import RenderedEmail
+    from sla_tracker.helpdesk.freshdesk.client import FreshdeskClient
+    from sla_tracker.storage.locks import HeldLock
 
 LOG = logging.getLogger("sla_tracker.service")
 

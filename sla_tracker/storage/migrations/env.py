@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import sla_tracker.storage  # noqa: F401  (registers the tables for autogenerate)
+import sla_tracker.storage.tables  # noqa: F401  (registers the tables for autogenerate)
 
 engine = context.config.attributes["engine"]
 with engine.begin() as connection:

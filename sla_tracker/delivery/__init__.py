@@ -1,0 +1,1 @@
+"""Getting messages out at least once: recorded intents, SMTP and webhooks."""

@@ -1,0 +1,1 @@
+"""Freshdesk API v2: the client, its record mapping and vocabulary, and a simulator."""

@@ -1,0 +1,1 @@
+"""Reports people receive: the weekly SLA report."""

@@ -1,0 +1,1 @@
+"""The long-running service: scheduled jobs under one active instance."""
