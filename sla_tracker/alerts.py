@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from sla_tracker.config import Settings
-    from sla_tracker.judge import TicketReport
+    from sla_tracker.judge import JudgedTicket
 
 LOG = logging.getLogger("sla_tracker.alerts")
 EVENTS = table_of(AlertEvent)
@@ -41,7 +41,7 @@ OPEN_STATES = (ClockState.RUNNING, ClockState.PAUSED, ClockState.BREACHED)
 MAX_ATTEMPTS = 20
 
 
-def due_events(reports: Iterable[TicketReport], thresholds: Iterable[int]) -> list[dict[str, Any]]:
+def due_events(reports: Iterable[JudgedTicket], thresholds: Iterable[int]) -> list[dict[str, Any]]:
     """The events the clocks call for now: thresholds crossed, breaches, GTR accruing."""
     events = []
     for report in reports:
@@ -49,7 +49,7 @@ def due_events(reports: Iterable[TicketReport], thresholds: Iterable[int]) -> li
             if not clock.contractual or clock.state not in OPEN_STATES:
                 continue
             detail = {
-                "subject": report.row["subject"],
+                "subject": report.subject,
                 "company": report.company_name,
                 "deadline": format_instant(clock.deadline) if clock.deadline else None,
                 "remaining_seconds": clock.remaining_seconds,

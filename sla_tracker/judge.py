@@ -73,15 +73,21 @@ TICKET_COLUMNS = (
     "due_by", "deleted", "spam", "gone",
 )  # fmt: skip
 DETAIL_COLUMNS = ("last_seen_at",)
-LISTED_COLUMNS = ("id", "subject", "company_id", "status", "created_at", "fr_due_by", "due_by")
 
 
 @dataclass(frozen=True)
-class TicketReport:
-    """One ticket as the tracker judges it at an instant."""
+class JudgedTicket:
+    """One ticket as the tracker judges it at an instant: its facts, decisions and clocks."""
 
-    row: Mapping[str, Any]
+    id: int
+    subject: str | None
+    company_id: int | None
     company_name: str | None
+    status: int  # the help desk's status id
+    open: bool  # not in a restored status
+    created_at: datetime
+    fr_due_by: datetime | None  # the help desk's own response target
+    due_by: datetime | None  # the help desk's own resolution target
     classification: Classification
     accepted_channel: bool
     gtr_reasons: list[str]
@@ -90,14 +96,19 @@ class TicketReport:
     history: TicketHistory | None
     transitions: Sequence[TransitionRow] = field(default_factory=list)
     disagreements: list[str] = field(default_factory=list)
-
-    @property
-    def id(self) -> int:
-        return int(self.row["id"])
+    seen: TicketSighting | None = None  # one-ticket views only
 
     @property
     def needs_review(self) -> list[str]:
         return sorted({*self.response.needs_review, *self.restoration.needs_review})
+
+
+class TicketSighting(NamedTuple):
+    """When the tracker saw a ticket, for the evidence trace."""
+
+    first_seen_at: datetime
+    last_seen_at: datetime
+    first_responded_at: datetime | None
 
 
 CHUNK_SIZE = 5_000  # tickets read and judged together: bounded memory, few queries
@@ -112,7 +123,7 @@ def evaluate_tickets(
     ticket_ids: Iterable[int] | None = None,
     with_transitions: bool = False,
     keep_verdicts: bool = False,
-) -> list[TicketReport]:
+) -> list[JudgedTicket]:
     """Judge the stored tickets as of ``now``, in id order.
 
     Without ``ticket_ids``, deleted, spam and gone tickets are left out. With
@@ -178,7 +189,7 @@ class _Job:
     keep_verdicts: bool
     _shared: tuple[Any, Any, Any] | None = None
 
-    def run(self, chunk: list[int]) -> list[TicketReport]:
+    def run(self, chunk: list[int]) -> list[JudgedTicket]:
         judge = _Judge(self.settings, self.calendar, now=self.now)
         with self.engine.connect() as connection:
             if self._shared is None:
@@ -272,7 +283,7 @@ class _Judge:
         exclusions: Sequence[Mapping[str, Any]],
         *,
         detail: bool,
-    ) -> TicketReport:
+    ) -> JudgedTicket:
         decisions = [_override(entry) for entry in overrides]
         if self.has_verdict(row):
             verdict = verdict_from_json(row["rule_verdict"])  # stored earlier, rules unchanged
@@ -298,11 +309,21 @@ class _Judge:
         )
         response = response_clock(history, self.calendar, self.policy, now=self.now)
         restoration = restoration_clock(history, self.calendar, self.policy, now=self.now)
-        if not detail:  # keep what the listings show, not the texts that were classified
-            row = {name: row[name] for name in LISTED_COLUMNS}
-        return TicketReport(
-            row=row,
+        sighting = None
+        if detail:
+            sighting = TicketSighting(
+                row["first_seen_at"], row["last_seen_at"], row["first_responded_at"]
+            )
+        return JudgedTicket(
+            id=row["id"],
+            subject=row["subject"],
+            company_id=row["company_id"],
             company_name=company_name,
+            status=row["status"],
+            open=self.phase_of(row["status"]) is not Phase.RESTORED,
+            created_at=row["created_at"],
+            fr_due_by=row["fr_due_by"],
+            due_by=row["due_by"],
             classification=classification,
             accepted_channel=accepted_channel,
             gtr_reasons=gtr_reasons,
@@ -311,6 +332,7 @@ class _Judge:
             history=history if detail else None,
             transitions=list(transitions) if detail else [],
             disagreements=_disagreements(row, response, self.tolerance),
+            seen=sighting,
         )
 
 

@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 
     from sla_tracker.config import Settings
     from sla_tracker.core.calendar import BusinessCalendar
-    from sla_tracker.judge import TicketReport
+    from sla_tracker.judge import JudgedTicket
 
 BREACHED = (ClockState.BREACHED, ClockState.BREACHED_CLOSED)
 CSV_COLUMNS = (
@@ -257,7 +257,7 @@ def _as_contract(versions: list[dict[str, Any]]) -> Contract:
 class CustomerPeriod:
     """One line of ``sla-tracker indemnities``: a customer and one subscription period."""
 
-    company_id: int
+    company_id: int | None  # None: tickets of no company (never under a contract)
     company_name: str | None
     amount: PeriodAmount | None  # None: GTR breaches but no contract
     status: str  # provisional | final | closed | no contract
@@ -274,14 +274,14 @@ class CustomerPeriod:
 
 
 def breaches_by_company(
-    reports: Iterable[TicketReport],
+    reports: Iterable[JudgedTicket],
     *,
     now: datetime,
     window: tuple[datetime, datetime] | None = None,
-) -> dict[int, list[Breach]]:
+) -> dict[int | None, list[Breach]]:
     """C10: each breached GTR clock as an overrun from its breach to restoration (or now),
     clipped to ``window`` when given (what accrued within a week, a year…)."""
-    found: dict[int, list[Breach]] = {}
+    found: dict[int | None, list[Breach]] = {}
     for report in reports:
         clock = report.restoration
         if clock.breached_at is None or clock.state not in BREACHED:
@@ -297,7 +297,7 @@ def breaches_by_company(
             if a < end and b > start
         )
         breach = Breach(report.id, start, end, clock.stopped_at is not None, inside)
-        found.setdefault(report.row["company_id"], []).append(breach)
+        found.setdefault(report.company_id, []).append(breach)
     return found
 
 
@@ -305,7 +305,7 @@ def customer_periods(
     engine: Engine,
     settings: Settings,
     calendar: BusinessCalendar,
-    reports: list[TicketReport],
+    reports: list[JudgedTicket],
     *,
     now: datetime,
     window: tuple[datetime, datetime] | None = None,
@@ -313,14 +313,14 @@ def customer_periods(
     """Every customer's indemnities per subscription period, closes and adjustments applied;
     with ``window``, only what accrued within it (closes do not apply to such partial sums)."""
     basis, overlap = Basis(settings.indemnity.basis), Overlap(settings.indemnity.overlap)
-    names = {report.row["company_id"]: report.company_name for report in reports}
+    names = {report.company_id: report.company_name for report in reports}
     contracts = load_contracts(engine)
     closed = _closed_periods(engine) if window is None else {}
     lines: list[CustomerPeriod] = []
     found = breaches_by_company(reports, now=now, window=window)
     for company_id, breaches in sorted(found.items(), key=lambda item: item[0] or 0):
         contract = contracts.get(company_id) if company_id is not None else None
-        if contract is None:
+        if contract is None or company_id is None:
             lines.append(CustomerPeriod(company_id, names.get(company_id), None, "no contract"))
             continue
         amounts = indemnities(contract, breaches, calendar, basis=basis, overlap=overlap)
@@ -439,7 +439,7 @@ def exposure(
     engine: Engine,
     settings: Settings,
     calendar: BusinessCalendar,
-    reports: list[TicketReport],
+    reports: list[JudgedTicket],
     *,
     now: datetime,
     until: datetime,
@@ -458,7 +458,7 @@ def exposure(
             breach_at = calendar.next_open_instant(clock.deadline)
         else:
             continue
-        contract = contracts.get(report.row["company_id"])
+        contract = None if report.company_id is None else contracts.get(report.company_id)
         amount = None
         if contract is not None:
             amount = Decimal("0.00")
@@ -473,7 +473,7 @@ def exposure(
                     ),
                     Decimal("0.00"),
                 )
-        found.append(Exposure(report.id, report.row["company_id"], breach_at,
+        found.append(Exposure(report.id, report.company_id, breach_at,
                               clock.state is ClockState.BREACHED, amount,
                               contract.currency if contract else None))  # fmt: skip
     return sorted(found, key=lambda item: item.breach_at)

@@ -84,7 +84,7 @@ class SyncError(Exception):
 
 
 @dataclass
-class SyncReport:
+class SyncSummary:
     mode: str
     passes: list[str] = field(default_factory=list)
     tickets_new: int = 0
@@ -118,7 +118,7 @@ class _Run:
     engine: Engine
     settings: Settings
     now: datetime
-    report: SyncReport
+    report: SyncSummary
     run_id: int
     progress: Callable[[int], None]
 
@@ -133,7 +133,7 @@ def sync_once(
     since: datetime | None = None,
     reconcile: bool = False,
     progress: Callable[[int], None] | None = None,
-) -> SyncReport:
+) -> SyncSummary:
     """Run the passes that are due; the CLI and the scheduler both call this.
 
     Raises:
@@ -145,7 +145,7 @@ def sync_once(
     started = time.monotonic()
     calls_before, credits_before = client.counter.api_calls, client.counter.credits
     with sync_lock(engine, wait_seconds=settings.sync.lock_wait_seconds):
-        report = SyncReport(mode)
+        report = SyncSummary(mode)
         run = _Run(client, engine, settings, now, report, _start_run(engine, mode, now),
                    progress or (lambda _count: None))  # fmt: skip
         outcome, error = "failed", None

@@ -19,7 +19,7 @@ from sla_tracker.decisions import record_classification, record_exclusion
 from sla_tracker.helpdesk.freshdesk.client import FreshdeskClient
 from sla_tracker.helpdesk.freshdesk.simulator.dataset import Dataset, SimCompany, SimTicket
 from sla_tracker.helpdesk.freshdesk.simulator.server import Simulator, SimulatorState
-from sla_tracker.judge import TicketReport, evaluate_tickets
+from sla_tracker.judge import JudgedTicket, evaluate_tickets
 from sla_tracker.storage.schema import open_store
 from sla_tracker.storage.tables import Ticket, TicketChange, table_of
 from sla_tracker.sync import sync_once
@@ -76,7 +76,7 @@ class Scenario:
             self.engine, self.settings, self.calendar, now=self.now, keep_verdicts=True
         )
 
-    def judge(self, ticket_id: int, at: str | None = None) -> TicketReport:
+    def judge(self, ticket_id: int, at: str | None = None) -> JudgedTicket:
         now = paris(at) if at else self.now
         [report] = evaluate_tickets(
             self.engine,
@@ -234,8 +234,8 @@ def test_as_of_answers_with_what_was_known_then(scenario: Scenario) -> None:
     scenario.at("2026-12-01 10:00").event(1, "status", 4)
     scenario.poll()
     then = scenario.judge(1, "2026-11-30 10:00")
-    assert then.response.state is ClockState.RUNNING and then.row["status"] == 2
-    assert then.row["first_responded_at"] is None
+    assert then.response.state is ClockState.RUNNING and then.status == 2
+    assert then.seen.first_responded_at is None
     now = scenario.judge(1)
     assert now.response.state is ClockState.MET and now.restoration.state is ClockState.MET
 
@@ -284,7 +284,7 @@ def test_clocks_read_the_same_from_postgresql_and_sqlite(tmp_path: Path, store_u
             first.restoration.elapsed_seconds == HOUR
             and first.restoration.state is ClockState.PAUSED
         )
-        assert first.row["created_at"] == paris("2026-11-30 09:00")
+        assert first.created_at == paris("2026-11-30 09:00")
         assert listed[1].classification.external_link.value is True
     finally:
         scenario.close()

@@ -33,7 +33,7 @@ from sla_tracker.storage.tables import (
     Ticket,
     table_of,
 )
-from sla_tracker.sync import SyncReport, sync_once
+from sla_tracker.sync import SyncSummary, sync_once
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 SETTINGS = Settings.model_validate({"sync": {"start_date": date(2026, 1, 1)}})
@@ -53,7 +53,7 @@ class Account:
     def now(self) -> datetime:
         return datetime.fromtimestamp(self.state.now, UTC)
 
-    def sync(self, **options: Any) -> SyncReport:
+    def sync(self, **options: Any) -> SyncSummary:
         return sync_once(self.client, self.engine, self.settings, now=self.now, **options)
 
     def later(self, **delta: float) -> None:

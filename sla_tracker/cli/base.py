@@ -34,13 +34,13 @@ from sla_tracker.decisions import DecisionError
 from sla_tracker.delivery.smtp import MailError
 from sla_tracker.helpdesk.freshdesk.client import FreshdeskClient, FreshdeskError
 from sla_tracker.helpdesk.freshdesk.mapping import BIGINT
-from sla_tracker.judge import TicketReport, evaluate_tickets, keep_rule_verdicts
+from sla_tracker.judge import JudgedTicket, evaluate_tickets, keep_rule_verdicts
 from sla_tracker.money import ContractError, CustomerPeriod, customer_periods
 from sla_tracker.present.output import sync_progress
 from sla_tracker.reports.weekly import ReportError
 from sla_tracker.storage.engine import StoreError
 from sla_tracker.storage.schema import open_store
-from sla_tracker.sync import SyncError, SyncReport, sync_once
+from sla_tracker.sync import SyncError, SyncSummary, sync_once
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -227,7 +227,7 @@ def check_config(runtime: Runtime) -> None:
     click.echo(f"OK: {settings.source} (calendar {calendar.name}, {calendar.timezone})")
 
 
-def _sync(runtime: Runtime, client: FreshdeskClient, **options: Any) -> SyncReport:
+def _sync(runtime: Runtime, client: FreshdeskClient, **options: Any) -> SyncSummary:
     with sync_progress() as progress:
         report = sync_once(
             client, runtime.engine, runtime.settings, now=runtime.now, progress=progress, **options
@@ -243,14 +243,14 @@ def _as_of(runtime: Runtime, as_of: datetime | None) -> datetime:
 
 def _reports(
     runtime: Runtime, *, now: datetime, ticket_ids: list[int] | None = None, detail: bool = False
-) -> list[TicketReport]:
+) -> list[JudgedTicket]:
     return evaluate_tickets(
         runtime.engine, runtime.settings, runtime.calendar(None), now=now,
         ticket_ids=ticket_ids, with_transitions=detail,
     )  # fmt: skip
 
 
-def _one(runtime: Runtime, ticket_id: int, now: datetime) -> TicketReport:
+def _one(runtime: Runtime, ticket_id: int, now: datetime) -> JudgedTicket:
     found = _reports(runtime, now=now, ticket_ids=[ticket_id], detail=True)
     if not found:
         raise click.ClickException(
@@ -283,7 +283,7 @@ def _emitted(
     return as_json or as_csv
 
 
-def is_at_risk(report: TicketReport, threshold: float) -> bool:
+def is_at_risk(report: JudgedTicket, threshold: float) -> bool:
     """SPEC §4: a running contractual clock that has used at least the first threshold."""
     return any(
         clock.contractual and clock.state in (ClockState.RUNNING, ClockState.PAUSED)
@@ -292,7 +292,7 @@ def is_at_risk(report: TicketReport, threshold: float) -> bool:
     )  # fmt: skip
 
 
-def is_breached(report: TicketReport) -> bool:
+def is_breached(report: JudgedTicket) -> bool:
     return any(
         clock.contractual and clock.state in (ClockState.BREACHED, ClockState.BREACHED_CLOSED)
         for clock in (report.response, report.restoration)

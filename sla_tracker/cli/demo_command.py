@@ -87,11 +87,10 @@ def demo(runtime: Runtime, tickets: int, seed: int, directory: str) -> None:
 def _demo_clocks(runtime: Runtime, now: datetime) -> None:
     reports = _reports(runtime, now=now)
     threshold = min(runtime.settings.alerts.thresholds, default=100) / 100
-    restored = set(runtime.settings.restoration.restored_statuses)
-    open_reports = [report for report in reports if report.row["status"] not in restored]
+    open_reports = [report for report in reports if report.open]
     at_risk = [report for report in open_reports if is_at_risk(report, threshold)]
     breached = [report for report in reports if is_breached(report)]
-    still_open = [report for report in breached if report.row["status"] not in restored]
+    still_open = [report for report in breached if report.open]
     review = [report for report in reports if report.needs_review]
     click.echo(
         f"Clocks as of {format_instant(now)}: {len(at_risk)} open ticket(s) at risk, "

@@ -70,13 +70,12 @@ def tickets_command(
         sla-tracker tickets --breached --as-of 2026-11-27T17:00:00+01:00 --json
     """
     threshold = min(runtime.settings.alerts.thresholds, default=100) / 100
-    restored = set(runtime.settings.restoration.restored_statuses)
     chosen = [
         report
         for report in _reports(runtime, now=_as_of(runtime, as_of))
-        if (not only_open or report.row["status"] not in restored)
+        if (not only_open or report.open)
         and (severity is None or report.classification.severity.value == severity)
-        and (company_id is None or report.row["company_id"] == company_id)
+        and (company_id is None or report.company_id == company_id)
         and (not at_risk or is_at_risk(report, threshold))
         and (not breached or is_breached(report))
         and (not needs_review or report.needs_review)

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from sla_tracker.core.calendar import BusinessCalendar
-    from sla_tracker.judge import TicketReport
+    from sla_tracker.judge import JudgedTicket
 
 STATE_STYLE = {
     ClockState.RUNNING: "green",
@@ -52,18 +52,18 @@ def clock_json(clock: Clock) -> dict[str, Any]:
     }
 
 
-def provenance(report: TicketReport) -> str:
+def provenance(report: JudgedTicket) -> str:
     decision = report.classification.severity
     return decision.source if decision.by is None else f"{decision.source}:{decision.by}"
 
 
-def ticket_json(report: TicketReport) -> dict[str, Any]:
+def ticket_json(report: JudgedTicket) -> dict[str, Any]:
     """The stable JSON of ``sla-tracker ticket --json`` (and each item of ``tickets --json``)."""
     classification = report.classification
     return {
         "id": report.id,
-        "subject": report.row["subject"],
-        "company_id": report.row["company_id"],
+        "subject": report.subject,
+        "company_id": report.company_id,
         "severity": str(classification.severity.value),
         "severity_source": provenance(report),
         "gtr_object": str(classification.gtr_object.value),
@@ -76,13 +76,13 @@ def ticket_json(report: TicketReport) -> dict[str, Any]:
         },
         "needs_review": report.needs_review,
         "freshdesk": {
-            "fr_due_by": _instant(report.row["fr_due_by"]),
-            "due_by": _instant(report.row["due_by"]),
+            "fr_due_by": _instant(report.fr_due_by),
+            "due_by": _instant(report.due_by),
         },
     }
 
 
-def tickets_csv(reports: Iterable[TicketReport]) -> str:
+def tickets_csv(reports: Iterable[JudgedTicket]) -> str:
     return csv_text(CSV_COLUMNS, (_csv_row(ticket_json(report)) for report in reports))
 
 
@@ -94,7 +94,7 @@ def _csv_row(data: dict[str, Any]) -> list[Any]:
     return [*row, " | ".join(data["needs_review"])]
 
 
-def urgency(report: TicketReport) -> tuple[int, float]:
+def urgency(report: JudgedTicket) -> tuple[int, float]:
     """Sort key: breached first (earliest breach first), then least time left, then the rest."""
     clocks = [clock for clock in (report.response, report.restoration) if clock.contractual]
     breaches = [
@@ -132,7 +132,7 @@ def _clock_cell(clock: Clock) -> Text:
     return Text(f"{clock.state}{detail}", style=STATE_STYLE[clock.state])
 
 
-def tickets_table(reports: list[TicketReport], *, title: str) -> Table:
+def tickets_table(reports: list[JudgedTicket], *, title: str) -> Table:
     table = Table(title=title)
     for column in ("id", "company", "severity", "GTR", "response", "restoration", "subject"):
         table.add_column(column, overflow="fold" if column == "subject" else "ellipsis")
@@ -140,25 +140,25 @@ def tickets_table(reports: list[TicketReport], *, title: str) -> Table:
         flag = " ⚠" if report.needs_review else ""
         table.add_row(
             f"{report.id}{flag}",
-            (report.company_name or str(report.row["company_id"] or ""))[:28],
+            (report.company_name or str(report.company_id or ""))[:28],
             str(report.classification.severity.value),
             "yes" if not report.gtr_reasons else "",
             _clock_cell(report.response),
             _clock_cell(report.restoration),
-            (report.row["subject"] or "")[:60],
+            (report.subject or "")[:60],
         )
     return table
 
 
-def ticket_text(report: TicketReport, calendar: BusinessCalendar) -> str:
+def ticket_text(report: JudgedTicket, calendar: BusinessCalendar) -> str:
     """The timeline and the clocks of one ticket, for a person."""
     classification = report.classification
     zone = calendar.zone
     lines = [
-        f"Ticket {report.id}: {report.row['subject']}",
-        f"  company: {report.company_name or report.row['company_id']}",
-        f"  created: {format_instant(report.row['created_at'])} "
-        f"({report.row['created_at'].astimezone(zone):%a %d %b %Y %H:%M} {calendar.timezone})",
+        f"Ticket {report.id}: {report.subject}",
+        f"  company: {report.company_name or report.company_id}",
+        f"  created: {format_instant(report.created_at)} "
+        f"({report.created_at.astimezone(zone):%a %d %b %Y %H:%M} {calendar.timezone})",
         "  channel: "
         + ("accepted" if report.accepted_channel else "not accepted (C2): no SLA obligation"),
     ]
@@ -182,8 +182,8 @@ def ticket_text(report: TicketReport, calendar: BusinessCalendar) -> str:
         )
     lines.append("Clocks:")
     freshdesk = {
-        "response": f"Freshdesk fr_due_by {_instant(report.row['fr_due_by'])}",
-        "restoration": f"Freshdesk due_by {_instant(report.row['due_by'])} "
+        "response": f"Freshdesk fr_due_by {_instant(report.fr_due_by)}",
+        "restoration": f"Freshdesk due_by {_instant(report.due_by)} "
         "(its resolution target, not the GTR)",
     }
     for clock in (report.response, report.restoration):
@@ -222,14 +222,16 @@ def _outcome(clock: Clock) -> str:
 
 
 def explanation_text(
-    report: TicketReport, calendar: BusinessCalendar, *, now: datetime, fingerprint: str
+    report: JudgedTicket, calendar: BusinessCalendar, *, now: datetime, fingerprint: str
 ) -> str:
     """The evidence trace: every interval counted or not and why, and what it rests on."""
+    if report.seen is None:
+        raise ValueError("the evidence trace needs a ticket judged with its detail")
     lines = [
         f"Evidence for ticket {report.id} as of {format_instant(now)}",
         f"Calendar {calendar.name} ({calendar.timezone}); settings fingerprint {fingerprint}",
-        f"Snapshot: first seen {format_instant(report.row['first_seen_at'])}, last polled "
-        f"{format_instant(report.row['last_seen_at'])}; {len(report.transitions)} status "
+        f"Snapshot: first seen {format_instant(report.seen.first_seen_at)}, last polled "
+        f"{format_instant(report.seen.last_seen_at)}; {len(report.transitions)} status "
         "transition(s) used:",
     ]
     for change in report.transitions:

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
     from sla_tracker.config import Settings, SmtpSettings
     from sla_tracker.core.calendar import BusinessCalendar
-    from sla_tracker.judge import TicketReport
+    from sla_tracker.judge import JudgedTicket
     from sla_tracker.money import CustomerPeriod, Exposure
 
 RUNS = table_of(ReportRun)
@@ -106,7 +106,7 @@ def build_weekly_report(
     as_of = now
     relevant = _relevant_ticket_ids(engine, settings, start, end)
     reports = evaluate_tickets(engine, settings, calendar, now=as_of, ticket_ids=relevant)
-    this_week = [r for r in reports if start <= r.row["created_at"] < end]
+    this_week = [r for r in reports if start <= r.created_at < end]
     threshold = min(settings.alerts.thresholds, default=100) / 100
     january = datetime(start.year, 1, 1, tzinfo=calendar.zone)
     in_week = customer_periods(engine, settings, calendar, reports, now=as_of, window=(start, end))
@@ -133,12 +133,12 @@ def build_weekly_report(
             engine, settings, calendar, reports, now=as_of, until=as_of + timedelta(days=7)
         ),
         disagreements=[
-            {"id": r.id, "subject": r.row["subject"], "findings": r.disagreements}
+            {"id": r.id, "subject": r.subject, "findings": r.disagreements}
             for r in reports
-            if r.disagreements and start <= r.row["created_at"] < end
+            if r.disagreements and start <= r.created_at < end
         ],
         needs_review=[
-            {"id": r.id, "subject": r.row["subject"], "reasons": r.needs_review}
+            {"id": r.id, "subject": r.subject, "reasons": r.needs_review}
             for r in reports
             if r.needs_review
         ],
@@ -230,7 +230,7 @@ def _percentile(values: list[float], percent: int) -> float | None:
     return round(values[rank - 1], 2)
 
 
-def _breaches(reports: list[TicketReport], start: datetime, end: datetime) -> list[dict[str, Any]]:
+def _breaches(reports: list[JudgedTicket], start: datetime, end: datetime) -> list[dict[str, Any]]:
     found = []
     for report in reports:
         for clock in (report.response, report.restoration):
@@ -238,7 +238,7 @@ def _breaches(reports: list[TicketReport], start: datetime, end: datetime) -> li
                 found.append(
                     {
                         "id": report.id,
-                        "subject": report.row["subject"],
+                        "subject": report.subject,
                         "clock": clock.name,
                         "at": clock.breached_at,
                         "company": report.company_name,
@@ -247,7 +247,7 @@ def _breaches(reports: list[TicketReport], start: datetime, end: datetime) -> li
     return sorted(found, key=lambda item: item["at"])
 
 
-def _at_risk(reports: list[TicketReport], threshold: float) -> list[dict[str, Any]]:
+def _at_risk(reports: list[JudgedTicket], threshold: float) -> list[dict[str, Any]]:
     found = []
     for report in reports:
         for clock in (report.response, report.restoration):
@@ -256,7 +256,7 @@ def _at_risk(reports: list[TicketReport], threshold: float) -> list[dict[str, An
                 found.append(
                     {
                         "id": report.id,
-                        "subject": report.row["subject"],
+                        "subject": report.subject,
                         "clock": clock.name,
                         "remaining_hours": round((clock.remaining_seconds or 0) / 3600, 1),
                         "deadline": clock.deadline,
