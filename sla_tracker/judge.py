@@ -10,11 +10,8 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
-
-from sqlalchemy import bindparam, select, update
 
 from sla_tracker.core.classification import (
     Classification,
@@ -32,8 +29,6 @@ from sla_tracker.core.clocks import (
     response_clock,
     restoration_clock,
 )
-from sla_tracker.core.instants import parse_instant
-from sla_tracker.helpdesk.freshdesk.mapping import INSTANT_FIELDS, STAT_FIELDS, TRACKED_FIELDS
 from sla_tracker.policies import (
     facts_from_row,
     phase_mapping,
@@ -43,36 +38,29 @@ from sla_tracker.policies import (
     verdict_from_json,
     verdict_to_json,
 )
-from sla_tracker.storage.bulk import fetch_rows
-from sla_tracker.storage.tables import (
-    ClassificationOverride,
-    Company,
-    CustomerReply,
-    ExclusionRecord,
-    StatusTransition,
-    Ticket,
-    TicketChange,
-    table_of,
+from sla_tracker.storage.judging import (
+    TransitionRow,
+    company_names,
+    decisions_known_by,
+    descriptions,
+    replies_by_ticket,
+    stale_verdict_ids,
+    store_verdicts,
+    ticket_id_chunks,
+    ticket_rows,
+    transitions_by_ticket,
 )
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
     from datetime import datetime
 
-    from sqlalchemy import Connection, Engine
+    from sqlalchemy import Engine
 
     from sla_tracker.config import Settings
     from sla_tracker.core.calendar import BusinessCalendar
 
 log = logging.getLogger(__name__)
-INSTANT_COLUMNS = frozenset({*INSTANT_FIELDS, *STAT_FIELDS})
-TICKET_COLUMNS = (
-    "id", "subject", "rule_fingerprint", "rule_verdict", "updated_at", "status", "priority",
-    "source", "type", "tags", "custom_fields", "group_id", "company_id", "responder_id",
-    "created_at", "first_seen_at", "first_responded_at", "requester_responded_at", "fr_due_by",
-    "due_by", "deleted", "spam", "gone",
-)  # fmt: skip
-DETAIL_COLUMNS = ("last_seen_at",)
 
 
 @dataclass(frozen=True)
@@ -137,7 +125,7 @@ def evaluate_tickets(
     job = _Job(engine, settings, calendar, now, exact=ticket_ids is not None,
                detail=with_transitions, keep_verdicts=keep_verdicts)  # fmt: skip
     with engine.connect() as connection:
-        chunks = _id_chunks(connection, ticket_ids, now)
+        chunks = ticket_id_chunks(connection, ticket_ids, now, size=CHUNK_SIZE)
     with _no_cyclic_gc():
         return [report for chunk in chunks for report in job.run(chunk)]
 
@@ -147,13 +135,7 @@ def keep_rule_verdicts(
 ) -> int:
     """The writing path's chore after a poll: classify the tickets whose kept verdict is
     missing or stale and keep it, so that reads need not. Returns how many were classified."""
-    table = table_of(Ticket)
-    current = rules_fingerprint(settings)
-    stale_query = select(table.c.id).where(
-        table.c.rule_fingerprint.is_(None) | (table.c.rule_fingerprint != current)
-    )
-    with engine.connect() as connection:
-        stale = list(connection.execute(stale_query).scalars())
+    stale = stale_verdict_ids(engine, rules_fingerprint(settings))
     if stale:
         evaluate_tickets(engine, settings, calendar, now=now, ticket_ids=stale, keep_verdicts=True)
     return len(stale)
@@ -193,22 +175,19 @@ class _Job:
         judge = _Judge(self.settings, self.calendar, now=self.now)
         with self.engine.connect() as connection:
             if self._shared is None:
-                tables = table_of(ClassificationOverride), table_of(ExclusionRecord)
-                overrides, exclusions = (_grouped(connection, t, self.now) for t in tables)
-                company = table_of(Company)
-                names = dict(connection.execute(select(company.c.id, company.c.name)).all())
-                self._shared = overrides, exclusions, names
+                overrides, exclusions = decisions_known_by(connection, self.now)
+                self._shared = overrides, exclusions, company_names(connection)
             overrides, exclusions, names = self._shared
-            rows = _tickets(connection, chunk, self.now, detail=self.detail, exact=self.exact)
+            rows = ticket_rows(connection, chunk, self.now, detail=self.detail, exact=self.exact)
             stale = [row for row in rows if not judge.has_verdict(row)]
             if stale:  # new polls, or other rules: classify again, from the descriptions
-                texts = _descriptions(connection, [row["id"] for row in stale])
+                texts = descriptions(connection, [row["id"] for row in stale])
                 for row in stale:
                     row["description_text"] = texts.get(row["id"])
-            transitions = _transitions(
+            transitions = transitions_by_ticket(
                 connection, chunk, self.now, detail=self.detail, exact=self.exact
             )
-            replies = _replies(connection, chunk, self.now, exact=self.exact)
+            replies = replies_by_ticket(connection, chunk, self.now, exact=self.exact)
         reports = []
         for row in rows:
             if not self.exact and (row["deleted"] or row["spam"] or row["gone"]):
@@ -223,38 +202,8 @@ class _Job:
             except Exception as error:  # one ticket's bad data must not stop the others
                 log.error("ticket %s cannot be judged, left out: %r", ticket_id, error)
         if self.keep_verdicts:
-            _store_verdicts(self.engine, judge.computed, judge.fingerprint)
+            store_verdicts(self.engine, judge.computed, judge.fingerprint)
         return reports
-
-
-def _store_verdicts(
-    engine: Engine, verdicts: list[tuple[int, datetime, dict[str, Any]]], fingerprint: str
-) -> None:
-    """Keep the rules' verdicts for the next evaluation, unless a newer poll came meanwhile."""
-    if not verdicts:
-        return
-    table = table_of(Ticket)
-    statement = (
-        update(table)
-        .where(table.c.id == bindparam("ticket_id"), table.c.updated_at == bindparam("seen"))
-        .values(rule_verdict=bindparam("verdict"), rule_fingerprint=fingerprint)
-    )
-    rows = [{"ticket_id": i, "seen": seen, "verdict": verdict} for i, seen, verdict in verdicts]
-    with engine.begin() as connection:
-        connection.execute(statement, rows)
-    verdicts.clear()
-
-
-def _id_chunks(
-    connection: Connection, ticket_ids: Iterable[int] | None, now: datetime
-) -> list[list[int]]:
-    table = table_of(Ticket)
-    if ticket_ids is None:
-        query = select(table.c.id).where(table.c.first_seen_at <= now).order_by(table.c.id)
-        ids = list(connection.execute(query).scalars().all())
-    else:
-        ids = sorted(set(ticket_ids))
-    return [ids[start : start + CHUNK_SIZE] for start in range(0, len(ids), CHUNK_SIZE)]
 
 
 class _Judge:
@@ -334,107 +283,6 @@ class _Judge:
             disagreements=_disagreements(row, response, self.tolerance),
             seen=sighting,
         )
-
-
-def _tickets(
-    connection: Connection, ids: list[int], now: datetime, *, detail: bool, exact: bool
-) -> list[dict[str, Any]]:
-    """The chunk's rows as known by ``now``; ``exact`` when ``ids`` is not a whole id range."""
-    table = table_of(Ticket)
-    names = TICKET_COLUMNS + DETAIL_COLUMNS if detail else TICKET_COLUMNS
-    criteria = [table.c.first_seen_at <= now, table.c.id.between(ids[0], ids[-1])]
-    if exact:
-        criteria.append(table.c.id.in_(ids))
-    columns = [table.c[name] for name in names]
-    found = fetch_rows(connection, columns, *criteria, order_by=[table.c.id])
-    rows = [dict(zip(names, values, strict=True)) for values in found]
-    # As of an earlier instant: undo what later polls changed, newest change first.
-    changes = table_of(TicketChange)
-    later = select(changes.c.ticket_id, changes.c.changes).where(
-        changes.c.observed_at > now, changes.c.ticket_id.between(ids[0], ids[-1])
-    )
-    by_id = {row["id"]: row for row in rows}
-    for ticket_id, diff in reversed(connection.execute(later.order_by(changes.c.id)).all()):
-        row = by_id.get(ticket_id)
-        for key, (old, _new) in (diff or {}).items():
-            if row is not None and key in TRACKED_FIELDS and key in row:
-                row[key] = _revert(key, old)
-    return rows
-
-
-def _descriptions(connection: Connection, ids: list[int]) -> dict[int, str | None]:
-    table = table_of(Ticket)
-    found: dict[int, str | None] = {}
-    for start in range(0, len(ids), 500):
-        part = ids[start : start + 500]
-        query = select(table.c.id, table.c.description_text).where(table.c.id.in_(part))
-        found.update({ticket_id: text for ticket_id, text in connection.execute(query).all()})
-    return found
-
-
-def _revert(key: str, old: Any) -> Any:
-    """A change log's old value back in column form (instants are stored there as text)."""
-    return parse_instant(old) if key in INSTANT_COLUMNS and isinstance(old, str) else old
-
-
-def _grouped(connection: Connection, table: Any, now: datetime) -> dict[int, list[dict[str, Any]]]:
-    """Decisions known by ``now``, per ticket, in time order (small tables: read whole)."""
-    query = (
-        select(table).where(table.c.at <= now).order_by(table.c.ticket_id, table.c.at, table.c.id)
-    )
-    result = connection.execute(query)
-    names = list(result.keys())
-    grouped: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for values in result.all():
-        row = dict(zip(names, values, strict=True))
-        grouped[row["ticket_id"]].append(row)
-    return grouped
-
-
-class TransitionRow(NamedTuple):
-    from_status: int | None
-    to_status: int
-    at: datetime
-    kind: str
-    observed_at: datetime | None = None  # loaded only for the detail views
-    evidence: str | None = None
-
-
-def _transitions(
-    connection: Connection, ids: list[int], now: datetime, *, detail: bool, exact: bool
-) -> dict[int, list[TransitionRow]]:
-    """Status transitions observed by ``now``, per ticket, in time order."""
-    table = table_of(StatusTransition)
-    columns = [table.c.ticket_id, table.c.from_status, table.c.to_status, table.c.at, table.c.kind]
-    if detail:
-        columns += [table.c.observed_at, table.c.evidence]
-    criteria = [
-        table.c.observed_at <= now,
-        table.c.superseded_at.is_(None) | (table.c.superseded_at > now),
-        table.c.ticket_id.between(ids[0], ids[-1]),
-    ]
-    if exact:  # scattered ids: the range alone would read the transitions of every ticket between
-        criteria.append(table.c.ticket_id.in_(ids))
-    order = (table.c.ticket_id, table.c.at, table.c.id)
-    grouped: dict[int, list[TransitionRow]] = defaultdict(list)
-    for ticket_id, *values in fetch_rows(connection, columns, *criteria, order_by=order):
-        grouped[ticket_id].append(TransitionRow(*values))
-    return grouped
-
-
-def _replies(
-    connection: Connection, ids: list[int], now: datetime, *, exact: bool
-) -> dict[int, list[datetime]]:
-    """Customer reply instants observed by ``now``, per ticket, in time order."""
-    table = table_of(CustomerReply)
-    criteria = [table.c.observed_at <= now, table.c.ticket_id.between(ids[0], ids[-1])]
-    if exact:
-        criteria.append(table.c.ticket_id.in_(ids))
-    grouped: dict[int, list[datetime]] = defaultdict(list)
-    columns = [table.c.ticket_id, table.c.at]
-    for ticket_id, at in fetch_rows(connection, columns, *criteria, order_by=[table.c.at]):
-        grouped[ticket_id].append(at)
-    return grouped
 
 
 def _customer_replies(observed: Sequence[datetime], latest: datetime | None) -> list[datetime]:
