@@ -28,11 +28,10 @@ from pydantic import (
     field_validator,
     model_validator,
 )
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 from sla_tracker.core.calendar import FIRST_YEAR, LAST_YEAR
 from sla_tracker.core.instants import parse_instant
+from sla_tracker.storage.engine import check_database_url
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -44,7 +43,6 @@ SECRET_ENV = {
     ("freshdesk", "api_key"): "SLA_TRACKER_FRESHDESK_API_KEY",
     ("smtp", "password"): "SLA_TRACKER_SMTP_PASSWORD",
 }
-DATABASE_DRIVERS = ("sqlite", "sqlite+pysqlite", "postgresql", "postgresql+psycopg")
 SECRET_SECTIONS = frozenset(section for section, _ in SECRET_ENV)
 SECRET_KEYS = frozenset(key for _, key in SECRET_ENV)
 
@@ -86,16 +84,7 @@ def _known_zone(name: str) -> str:
 
 
 def _database_url(url: str) -> str:
-    """A SQLite or PostgreSQL (psycopg) URL: anything else would fail at the first query."""
-    try:
-        parsed = make_url(url)
-    except ArgumentError:
-        raise ValueError("not a database URL") from None
-    if parsed.drivername not in DATABASE_DRIVERS:
-        raise ValueError(
-            "expected sqlite:///FILE or postgresql+psycopg://user@host/db (SQLite or PostgreSQL)"
-        )
-    return url
+    return check_database_url(url)
 
 
 DayT = TypeVar("DayT", date, datetime)

@@ -30,8 +30,7 @@ from sla_tracker.core.indemnity import (
     indemnities,
     period_start_on,
 )
-from sla_tracker.helpdesk.freshdesk.mapping import BIGINT
-from sla_tracker.storage.tables import ClosedPeriod, ContractVersion, table_of
+from sla_tracker.storage.tables import BIGINT, ClosedPeriod, ContractVersion, table_of
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

@@ -33,13 +33,13 @@ from sla_tracker.core.instants import format_instant, parse_instant
 from sla_tracker.decisions import DecisionError
 from sla_tracker.delivery.smtp import MailError
 from sla_tracker.helpdesk.freshdesk.client import FreshdeskClient, FreshdeskError
-from sla_tracker.helpdesk.freshdesk.mapping import BIGINT
 from sla_tracker.judge import JudgedTicket, evaluate_tickets, keep_rule_verdicts
 from sla_tracker.money import ContractError, CustomerPeriod, customer_periods
 from sla_tracker.present.output import sync_progress
 from sla_tracker.reports.weekly import ReportError
 from sla_tracker.storage.engine import StoreError
 from sla_tracker.storage.schema import open_store
+from sla_tracker.storage.tables import BIGINT
 from sla_tracker.sync import SyncError, SyncSummary, sync_once
 
 if TYPE_CHECKING:

@@ -13,6 +13,7 @@ from sqlalchemy import (
     event,
 )
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 from sqlmodel import create_engine
 
 
@@ -85,3 +86,23 @@ def owner_only(path: str, flags: int) -> int:
     """An ``open`` opener creating files as mode 0600: the tracker's databases, lock files
     and configs hold customer data or credentials."""
     return os.open(path, flags, 0o600)
+
+
+DATABASE_DRIVERS = ("sqlite", "sqlite+pysqlite", "postgresql", "postgresql+psycopg")
+
+
+def check_database_url(url: str) -> str:
+    """A SQLite or PostgreSQL (psycopg) URL: anything else would fail at the first query.
+
+    Raises:
+        ValueError: not a URL, or another database (the message says what is expected).
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ValueError("not a database URL") from None
+    if parsed.drivername not in DATABASE_DRIVERS:
+        raise ValueError(
+            "expected sqlite:///FILE or postgresql+psycopg://user@host/db (SQLite or PostgreSQL)"
+        )
+    return url

@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     from sqlalchemy.engine.interfaces import Dialect
 
 
+BIGINT = 2**63  # ids are stored as 64-bit integers: every id must be below it
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Aware UTC in Python, naive UTC in the database, identical on SQLite and PostgreSQL."""
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from sla_tracker.core.instants import parse_instant
 from sla_tracker.core.timeline import Milestone, StatusFacts
+from sla_tracker.storage.tables import BIGINT
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -63,7 +64,6 @@ class RecordError(ValueError):
 
 
 FIRST_YEAR, LAST_YEAR = 1970, 2999  # what a help desk can mean; the calendar needs ≤ 2999
-BIGINT = 2**63  # ids are stored as 64-bit integers
 
 
 def instant(record: Mapping[str, Any], key: str, what: str) -> datetime | None:
