@@ -18,6 +18,7 @@ from aiosmtpd.controller import Controller
 
 from sla_tracker.calendar_files import load_calendar_file
 from sla_tracker.core.calendar import BusinessCalendar, OpeningWindow
+from tests.scenarios import Scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -132,3 +133,43 @@ def smtp() -> Iterator[tuple[Inbox, int]]:
     controller.start()
     yield inbox, port
     controller.stop()
+
+
+# -- scenarios on the simulator (tests/scenarios.py) ------------------------------------
+
+
+@pytest.fixture
+def scenario(tmp_path: Path) -> Iterator[Scenario]:
+    built = Scenario(tmp_path)
+    yield built
+    built.close()
+
+
+@pytest.fixture
+def blocked(tmp_path: Path) -> Iterator[Scenario]:
+    scenario = Scenario(tmp_path)
+    scenario.at("2026-11-30 09:00").ticket(1)  # blocking invoice: response 2 h, GTR 72 h
+    scenario.poll()
+    yield scenario
+    scenario.close()
+
+
+@pytest.fixture
+def week(tmp_path: Path) -> Iterator[Scenario]:
+    """Week 2026-W48: three blocking tickets, one answered late, one GTR breach."""
+    scenario = Scenario(tmp_path)
+    scenario.at("2026-11-23 09:00").ticket(1)  # answered in 30 min, restored the same day
+    scenario.ticket(2, "Application inaccessible <script>alert(1)</script>")  # answered after 3 h
+    scenario.ticket(
+        3, "Impossible de créer un devis"
+    )  # never restored: GTR breach Thu 26 11:00? see below
+    scenario.poll()
+    scenario.at("2026-11-23 09:30").event(1, "agent_reply")
+    scenario.at("2026-11-23 12:00").event(2, "agent_reply")
+    scenario.event(3, "agent_reply")
+    scenario.at("2026-11-23 16:00").event(1, "status", 4)
+    scenario.poll()
+    scenario.at("2026-12-01 12:00")
+    scenario.poll()
+    yield scenario
+    scenario.close()

@@ -9,55 +9,16 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import pytest
 import responses
 
-from sla_tracker.alerts import due_events, record_events, send_pending
-from sla_tracker.judge import evaluate_tickets
 from sla_tracker.service.scheduler import Service, build_scheduler
 from sla_tracker.storage.schema import open_store
 from tests.conftest import Inbox
-from tests.test_evaluate import Scenario
-
-
-def with_smtp(scenario: Scenario, port: int, **alerts: Any) -> None:
-    scenario.settings = scenario.settings.model_validate(
-        {
-            **scenario.settings.model_dump(),
-            "smtp": {
-                "host": "127.0.0.1",
-                "port": port,
-                "security": "none",
-                "recipients": ["lead@koban.example"],
-            },
-            "alerts": {"thresholds": [50, 80], **alerts},
-        }
-    )
-
-
-def alert_once(scenario: Scenario) -> tuple[int, int, int]:
-    reports = evaluate_tickets(
-        scenario.engine, scenario.settings, scenario.calendar, now=scenario.now
-    )
-    new = record_events(
-        scenario.engine, due_events(reports, scenario.settings.alerts.thresholds), now=scenario.now
-    )
-    sent, failed = send_pending(scenario.engine, scenario.settings, now=scenario.now)
-    return new, sent, failed
-
-
-@pytest.fixture
-def blocked(tmp_path: Path) -> Iterator[Scenario]:
-    scenario = Scenario(tmp_path)
-    scenario.at("2026-11-30 09:00").ticket(1)  # blocking invoice: response 2 h, GTR 72 h
-    scenario.poll()
-    yield scenario
-    scenario.close()
+from tests.scenarios import Scenario, alert_once, with_smtp
 
 
 def test_each_threshold_once_then_the_breach(blocked: Scenario, smtp: tuple[Inbox, int]) -> None:

@@ -12,7 +12,7 @@ import sqlalchemy
 from click.testing import CliRunner
 
 from sla_tracker.cli import cli
-from tests.test_evaluate import Scenario
+from tests.scenarios import Scenario
 
 NOW = "2026-11-30T12:00:00+01:00"
 BIG = str(2**63)

@@ -13,7 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from sla_tracker.cli import cli
-from tests.test_evaluate import Scenario
+from tests.scenarios import Scenario
 
 NOW = "2026-11-30T12:00:00+01:00"
 

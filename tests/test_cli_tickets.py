@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from sla_tracker.cli import cli
 from sla_tracker.present.output import csv_text
 from tests.conftest import ROOT
-from tests.test_evaluate import Scenario
+from tests.scenarios import Scenario
 
 NOW = "2026-11-30T13:00:00+01:00"
 

@@ -26,9 +26,7 @@ from sla_tracker.delivery.smtp import MailError
 from sla_tracker.reports.weekly import RUNS, ReportError
 from sla_tracker.service.scheduler import Service, due_report_week
 from tests.delivery_faults import HookServer, StallingInbox, Tracker, smtp_config, smtp_server
-from tests.test_alerts import alert_once, blocked, with_smtp  # noqa: F401  (a fixture)
-from tests.test_evaluate import Scenario
-from tests.test_reports import week  # noqa: F401  (a fixture)
+from tests.scenarios import Scenario, alert_once, with_smtp
 
 PARIS = ZoneInfo("Europe/Paris")
 SEND = ["report", "weekly", "--week", "2026-W48", "--send"]
@@ -77,7 +75,7 @@ def reports(scenario: Scenario) -> list[dict[str, Any]]:
 
 
 def test_an_alert_killed_mid_smtp_exchange_is_sent_again_under_its_message_id(
-    blocked: Scenario,  # noqa: F811
+    blocked: Scenario,
     tmp_path: Path,
 ) -> None:
     inbox = StallingInbox(stall="DATA")  # the message arrives, its 250 is held: kill then
@@ -97,7 +95,7 @@ def test_an_alert_killed_mid_smtp_exchange_is_sent_again_under_its_message_id(
 
 
 def test_a_webhook_killed_mid_request_is_posted_again_with_its_idempotency_key(
-    blocked: Scenario,  # noqa: F811
+    blocked: Scenario,
     tmp_path: Path,
 ) -> None:
     inbox = StallingInbox()
@@ -117,7 +115,7 @@ def test_a_webhook_killed_mid_request_is_posted_again_with_its_idempotency_key(
 
 
 def test_webhook_retries_carry_the_same_idempotency_key(
-    blocked: Scenario,  # noqa: F811
+    blocked: Scenario,
 ) -> None:
     with HookServer([500, 503]) as hook:
         with_webhook(blocked, hook.url)
@@ -136,7 +134,7 @@ def test_webhook_retries_carry_the_same_idempotency_key(
     assert event["attempts"] == 2 and event["last_error"] == "the webhook answered 503"
 
 
-def test_a_webhook_answering_302_is_not_followed(blocked: Scenario) -> None:  # noqa: F811
+def test_a_webhook_answering_302_is_not_followed(blocked: Scenario) -> None:
     with HookServer([302]) as hook:
         with_webhook(blocked, hook.url)
         blocked.at("2026-11-30 10:10")
@@ -178,7 +176,7 @@ def test_a_webhook_url_that_is_not_http_is_refused(url: str, tmp_path: Path) -> 
 )
 def test_a_report_killed_mid_send_is_sent_again_as_recorded_never_as_a_new_report(
     stall: str,
-    week: Scenario,  # noqa: F811
+    week: Scenario,
     tmp_path: Path,
 ) -> None:
     inbox = StallingInbox(stall=stall)
@@ -205,7 +203,7 @@ def test_a_report_killed_mid_send_is_sent_again_as_recorded_never_as_a_new_repor
 
 
 def test_the_service_started_after_a_missed_monday_sends_that_week_once(
-    week: Scenario,  # noqa: F811
+    week: Scenario,
     tmp_path: Path,
 ) -> None:
     inbox = StallingInbox()
@@ -229,7 +227,7 @@ def test_the_service_started_after_a_missed_monday_sends_that_week_once(
 
 
 def test_an_smtp_outage_leaves_the_report_pending_and_a_later_run_sends_it_unchanged(
-    week: Scenario,  # noqa: F811
+    week: Scenario,
     tmp_path: Path,
 ) -> None:
     inbox = StallingInbox()
@@ -253,7 +251,7 @@ def test_an_smtp_outage_leaves_the_report_pending_and_a_later_run_sends_it_uncha
     assert inbox.message_ids == [run["message_id"]]
 
 
-def test_the_week_owed_is_the_last_whose_report_time_has_passed(week: Scenario) -> None:  # noqa: F811
+def test_the_week_owed_is_the_last_whose_report_time_has_passed(week: Scenario) -> None:
     def owed(text: str) -> tuple[str, datetime] | None:
         at = datetime.fromisoformat(text).replace(tzinfo=PARIS)
         return due_report_week(week.engine, week.settings, week.calendar, at)

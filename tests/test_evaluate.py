@@ -3,100 +3,20 @@ from the store exactly as the CLI does."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
 
-from sla_tracker.calendar_files import load_named_calendar
-from sla_tracker.config import Settings
 from sla_tracker.core.clocks import ClockState
 from sla_tracker.decisions import record_classification, record_exclusion
-from sla_tracker.helpdesk.freshdesk.client import FreshdeskClient
-from sla_tracker.helpdesk.freshdesk.simulator.dataset import Dataset, SimCompany, SimTicket
-from sla_tracker.helpdesk.freshdesk.simulator.server import Simulator, SimulatorState
-from sla_tracker.judge import JudgedTicket, evaluate_tickets
+from sla_tracker.judge import evaluate_tickets
 from sla_tracker.storage.schema import open_store
 from sla_tracker.storage.tables import Ticket, TicketChange, table_of
 from sla_tracker.sync import sync_once
-
-PARIS = ZoneInfo("Europe/Paris")
-HOUR = 3600
-INVOICE_BLOCKED = "Impossible de créer une facture"
-
-
-def paris(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=PARIS)
-
-
-class Scenario:
-    """A hand-built Freshdesk account: tickets and events at chosen instants, polled at will."""
-
-    def __init__(self, tmp_path: Path, **settings: Any) -> None:
-        company = SimCompany(1, "Boulangerie Martin SARL", "martin.example", 0, 0, "annual", 6000)
-        self.state = SimulatorState(
-            Dataset([company], {}), int(paris("2026-01-01 00:00").timestamp())
-        )
-        self.simulator = Simulator(self.state).__enter__()
-        self.client = FreshdeskClient(self.simulator.url, "sim-key", sleep=lambda _s: None)
-        self.engine = open_store(f"sqlite:///{tmp_path / 'scenario.db'}")
-        self.settings = Settings.model_validate(
-            {"sync": {"start_date": "2026-01-01"}, "pause": {"statuses": [3, 6]}, **settings}
-        )
-        self.calendar = load_named_calendar("fr-support", self.settings)
-
-    def at(self, text: str) -> Scenario:
-        self.state.now = int(paris(text).timestamp())
-        self.state.version += 1
-        return self
-
-    @property
-    def now(self) -> datetime:
-        return datetime.fromtimestamp(self.state.now, PARIS)
-
-    def ticket(self, ticket_id: int, subject: str = INVOICE_BLOCKED, *, source: int = 1) -> None:
-        self.state.dataset.tickets[ticket_id] = SimTicket(
-            ticket_id, 1, 99, subject, subject, 4, source, "Incident", [], {}, 5, self.state.now
-        )
-        self.state.version += 1
-
-    def event(self, ticket_id: int, kind: str, value: int = 0) -> None:
-        self.state.change(ticket_id, kind, value)
-
-    def poll(self) -> None:
-        sync_once(self.client, self.engine, self.settings, now=self.now)
-
-    def keep_verdicts(self) -> None:
-        """Evaluate as the service does after a poll: the rules' verdicts are kept."""
-        evaluate_tickets(
-            self.engine, self.settings, self.calendar, now=self.now, keep_verdicts=True
-        )
-
-    def judge(self, ticket_id: int, at: str | None = None) -> JudgedTicket:
-        now = paris(at) if at else self.now
-        [report] = evaluate_tickets(
-            self.engine,
-            self.settings,
-            self.calendar,
-            now=now,
-            ticket_ids=[ticket_id],
-            with_transitions=True,
-        )
-        return report
-
-    def close(self) -> None:
-        self.simulator.__exit__(None, None, None)
-
-
-@pytest.fixture
-def scenario(tmp_path: Path) -> Iterator[Scenario]:
-    built = Scenario(tmp_path)
-    yield built
-    built.close()
+from tests.assertions import assert_deadline
+from tests.scenarios import HOUR, INVOICE_BLOCKED, Scenario, paris
 
 
 def test_a_pending_period_pauses_the_gtr_clock(scenario: Scenario) -> None:
@@ -175,7 +95,7 @@ def test_created_at_night_and_on_a_holiday(scenario: Scenario) -> None:
     for ticket_id in (1, 2):
         report = scenario.judge(ticket_id, "2026-12-25 12:00")
         assert report.response.elapsed_seconds == 0
-        assert report.response.deadline == paris("2026-12-28 11:00")
+        assert_deadline(report.response, "2026-12-28 11:00")
 
 
 def test_an_excluded_interval_is_not_counted(scenario: Scenario) -> None:
@@ -260,7 +180,7 @@ def test_freshdesks_own_due_dates_are_cross_checked(scenario: Scenario) -> None:
     scenario.at("2026-11-27 16:30").ticket(1)  # Freshdesk policy: 1 h wall-clock for Urgent
     scenario.poll()
     report = scenario.judge(1)
-    assert report.response.deadline == paris("2026-11-30 10:30")
+    assert_deadline(report.response, "2026-11-30 10:30")
     assert any(
         finding.startswith("Freshdesk fr_due_by 2026-11-27T16:30:00Z")
         for finding in report.disagreements

@@ -2,38 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from click.testing import CliRunner
 
 from sla_tracker.cli import cli
 from sla_tracker.reports.weekly import build_weekly_report, render_weekly_report
 from sla_tracker.storage.schema import open_store
-from tests.test_evaluate import Scenario
-
-
-@pytest.fixture
-def week(tmp_path: Path) -> Iterator[Scenario]:
-    """Week 2026-W48: three blocking tickets, one answered late, one GTR breach."""
-    scenario = Scenario(tmp_path)
-    scenario.at("2026-11-23 09:00").ticket(1)  # answered in 30 min, restored the same day
-    scenario.ticket(2, "Application inaccessible <script>alert(1)</script>")  # answered after 3 h
-    scenario.ticket(
-        3, "Impossible de créer un devis"
-    )  # never restored: GTR breach Thu 26 11:00? see below
-    scenario.poll()
-    scenario.at("2026-11-23 09:30").event(1, "agent_reply")
-    scenario.at("2026-11-23 12:00").event(2, "agent_reply")
-    scenario.event(3, "agent_reply")
-    scenario.at("2026-11-23 16:00").event(1, "status", 4)
-    scenario.poll()
-    scenario.at("2026-12-01 12:00")
-    scenario.poll()
-    yield scenario
-    scenario.close()
+from tests.scenarios import Scenario
 
 
 def test_report_numbers_match_the_hand_built_week(week: Scenario) -> None:
