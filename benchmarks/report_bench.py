@@ -28,7 +28,8 @@ def main() -> None:
     from sla_tracker.calendar_files import load_named_calendar
     from sla_tracker.config import Settings
     from sla_tracker.core.instants import parse_instant
-    from sla_tracker.reports.weekly import build_weekly_report, render_weekly_report
+    from sla_tracker.present.emails import render_weekly_report
+    from sla_tracker.reports.weekly import build_weekly_report
     from sla_tracker.storage.schema import open_store
 
     parser = argparse.ArgumentParser(description=__doc__)

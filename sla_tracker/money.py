@@ -21,15 +21,14 @@ from sla_tracker.core.calendar import FIRST_YEAR, LAST_YEAR
 from sla_tracker.core.clocks import ClockState
 from sla_tracker.core.indemnity import (
     MONTHS,
-    Basis,
     Breach,
     Contract,
     FeeVersion,
-    Overlap,
     PeriodAmount,
     indemnities,
     period_start_on,
 )
+from sla_tracker.policies import indemnity_options
 from sla_tracker.storage.tables import BIGINT, ClosedPeriod, ContractVersion, table_of
 
 if TYPE_CHECKING:
@@ -311,7 +310,7 @@ def customer_periods(
 ) -> list[CustomerPeriod]:
     """Every customer's indemnities per subscription period, closes and adjustments applied;
     with ``window``, only what accrued within it (closes do not apply to such partial sums)."""
-    basis, overlap = Basis(settings.indemnity.basis), Overlap(settings.indemnity.overlap)
+    basis, overlap = indemnity_options(settings)
     names = {report.company_id: report.company_name for report in reports}
     contracts = load_contracts(engine)
     closed = _closed_periods(engine) if window is None else {}
@@ -444,7 +443,7 @@ def exposure(
     until: datetime,
 ) -> list[Exposure]:
     """Money at risk: each unrestored GTR ticket as if it stayed unrestored until ``until``."""
-    basis, overlap = Basis(settings.indemnity.basis), Overlap(settings.indemnity.overlap)
+    basis, overlap = indemnity_options(settings)
     contracts = load_contracts(engine)
     found = []
     for report in reports:

@@ -1,5 +1,6 @@
 """Settings turned into core objects, once: classification rules, the clock policy, the
-status phases, and the fingerprints that say when kept verdicts are stale.
+status phases, the indemnity options, and the fingerprints that say when kept verdicts are
+stale.
 
 The rules' verdict on a ticket is a pure function of its facts and the rule set, so the sync
 stores it with a fingerprint of the rules that produced it; the clock engine reuses it while
@@ -25,6 +26,7 @@ from sla_tracker.core.classification import (
     TicketFacts,
 )
 from sla_tracker.core.clocks import ClockPolicy, Phase
+from sla_tracker.core.indemnity import Basis, Overlap
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -102,6 +104,11 @@ def policy_from_settings(settings: Settings) -> ClockPolicy:
         ends_on_customer_reply=settings.pause.ends_on_customer_reply,
         enforce_from=settings.sla.enforce_from,
     )
+
+
+def indemnity_options(settings: Settings) -> tuple[Basis, Overlap]:
+    """How indemnities count (SPEC §5): calendar or business time; overlaps joined or summed."""
+    return Basis(settings.indemnity.basis), Overlap(settings.indemnity.overlap)
 
 
 def settings_fingerprint(settings: Settings) -> str:

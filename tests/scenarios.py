@@ -9,9 +9,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sla_tracker.alerts import due_events, record_events, send_pending
+from sla_tracker.alerts import due_events, record_events
 from sla_tracker.calendar_files import load_named_calendar
 from sla_tracker.config import Settings
+from sla_tracker.delivery.alerts import send_pending
 from sla_tracker.helpdesk.freshdesk.client import FreshdeskClient
 from sla_tracker.helpdesk.freshdesk.simulator.dataset import Dataset, SimCompany, SimTicket
 from sla_tracker.helpdesk.freshdesk.simulator.server import Simulator, SimulatorState

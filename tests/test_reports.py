@@ -8,7 +8,8 @@ from typing import Any
 from click.testing import CliRunner
 
 from sla_tracker.cli import cli
-from sla_tracker.reports.weekly import build_weekly_report, render_weekly_report
+from sla_tracker.present.emails import render_weekly_report
+from sla_tracker.reports.weekly import build_weekly_report
 from sla_tracker.storage.schema import open_store
 from tests.scenarios import Scenario
 

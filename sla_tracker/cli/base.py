@@ -28,7 +28,6 @@ from sla_tracker.config import (
     redact,
 )
 from sla_tracker.core.calendar import FIRST_YEAR, LAST_YEAR, BusinessCalendar, CalendarError
-from sla_tracker.core.clocks import ClockState
 from sla_tracker.core.instants import format_instant, parse_instant
 from sla_tracker.decisions import DecisionError
 from sla_tracker.delivery.smtp import MailError
@@ -285,18 +284,11 @@ def _emitted(
 
 def is_at_risk(report: JudgedTicket, threshold: float) -> bool:
     """SPEC §4: a running contractual clock that has used at least the first threshold."""
-    return any(
-        clock.contractual and clock.state in (ClockState.RUNNING, ClockState.PAUSED)
-        and clock.used_fraction >= threshold
-        for clock in (report.response, report.restoration)
-    )  # fmt: skip
+    return any(clock.at_risk(threshold) for clock in (report.response, report.restoration))
 
 
 def is_breached(report: JudgedTicket) -> bool:
-    return any(
-        clock.contractual and clock.state in (ClockState.BREACHED, ClockState.BREACHED_CLOSED)
-        for clock in (report.response, report.restoration)
-    )
+    return any(clock.breached for clock in (report.response, report.restoration))
 
 
 def _customer_lines(runtime: Runtime, now: datetime) -> list[CustomerPeriod]:

@@ -9,7 +9,7 @@ import click
 import tomli_w
 from sqlalchemy import URL, select
 
-from sla_tracker.alerts import due_events, render_alert
+from sla_tracker.alerts import due_events
 from sla_tracker.cli.base import Runtime, _reports, _sync, cli, is_at_risk, is_breached
 from sla_tracker.core.instants import format_instant
 from sla_tracker.helpdesk.freshdesk.client import FreshdeskClient
@@ -22,10 +22,11 @@ from sla_tracker.money import (
     parse_fee,
     record_contract,
 )
+from sla_tracker.present.emails import render_alert, render_weekly_report
 from sla_tracker.present.money import exposure_table, indemnities_table
 from sla_tracker.present.output import render
 from sla_tracker.present.tickets import tickets_table, urgency
-from sla_tracker.reports.weekly import build_weekly_report, previous_week, render_weekly_report
+from sla_tracker.reports.weekly import build_weekly_report, previous_week
 from sla_tracker.storage.engine import owner_only
 from sla_tracker.storage.tables import Company, table_of
 from sla_tracker.sync import sync_once

@@ -33,6 +33,7 @@ from sla_tracker.money import (
     period_window,
     record_contract,
 )
+from sla_tracker.policies import indemnity_options
 from sla_tracker.present.money import (
     contract_json,
     exposure_json,
@@ -266,6 +267,6 @@ def statement_command(
              and line.amount.period.end > window[0]]  # fmt: skip
     html = render_statement(lines, company_id=company_id, period_text=period_text,
                             language=lang or runtime.settings.report.language, calendar=calendar_,
-                            settings=runtime.settings, now=now)  # fmt: skip
+                            basis=indemnity_options(runtime.settings)[0], now=now)  # fmt: skip
     write_file(out, html)
     click.echo(f"Wrote {out} ({len(lines)} period(s))")

@@ -20,11 +20,11 @@ from sla_tracker.config import current_instant
 from sla_tracker.core.instants import format_instant
 from sla_tracker.helpdesk.freshdesk.client import FreshdeskClient
 from sla_tracker.helpdesk.freshdesk.simulator.server import SimulatorHTTPServer, make_state
+from sla_tracker.present.emails import render_weekly_report
 from sla_tracker.reports.weekly import (
     build_weekly_report,
     latest_report_run,
     previous_week,
-    render_weekly_report,
     send_weekly_report,
 )
 from sla_tracker.service.scheduler import Service, build_scheduler, due_report_week, triggers

@@ -135,6 +135,17 @@ class Clock(NamedTuple):
         """Business seconds left when a clock with a target was met."""
         return self.remaining_seconds if self.state is ClockState.MET else None
 
+    @property
+    def breached(self) -> bool:
+        """A contractual target missed, whether the clock still runs or has stopped (SPEC §4)."""
+        return self.contractual and self.state in (ClockState.BREACHED, ClockState.BREACHED_CLOSED)
+
+    def at_risk(self, threshold: float) -> bool:
+        """Still counting toward a contractual target, with at least ``threshold`` (a fraction)
+        of it used: what the alerts, the report and ``tickets --at-risk`` watch (SPEC §4)."""
+        counting = self.state in (ClockState.RUNNING, ClockState.PAUSED)
+        return self.contractual and counting and self.used_fraction >= threshold
+
 
 def response_clock(
     history: TicketHistory, calendar: BusinessCalendar, policy: ClockPolicy, *, now: datetime

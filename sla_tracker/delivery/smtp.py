@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import smtplib
 import ssl
-from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import TYPE_CHECKING
@@ -18,17 +17,11 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from sla_tracker.config import SmtpSettings
+    from sla_tracker.present.templates import RenderedEmail
 
 
 class MailError(Exception):
     """The message could not be handed to the SMTP server; the next run will retry."""
-
-
-@dataclass(frozen=True)
-class RenderedEmail:
-    subject: str
-    text: str
-    html: str
 
 
 def new_message_id(sender: str) -> str:

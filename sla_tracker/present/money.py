@@ -5,20 +5,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from rich.table import Table
 
-from sla_tracker.bundled import bundled
 from sla_tracker.core.instants import format_instant
 from sla_tracker.present.output import csv_text
+from sla_tracker.present.templates import render_page
 
 if TYPE_CHECKING:
     from datetime import datetime
     from decimal import Decimal
 
-    from sla_tracker.config import Settings
     from sla_tracker.core.calendar import BusinessCalendar
-    from sla_tracker.core.indemnity import Contract
+    from sla_tracker.core.indemnity import Basis, Contract
     from sla_tracker.money import CustomerPeriod, Exposure
 
 CSV_COLUMNS = (
@@ -138,56 +136,6 @@ def exposure_table(items: list[Exposure], *, title: str) -> Table:
     return table
 
 
-WORDS = {
-    "fr": {
-        "title": "Relevé d'indemnités — Garantie de Temps de Rétablissement",
-        "customer": "Client", "period": "Période", "fee": "Abonnement HT de la période",
-        "basis": {"calendar": "temps calendaire", "business": "heures ouvrées"},
-        "basis_label": "Base de calcul", "ticket": "Ticket", "from": "Début du dépassement",
-        "to": "Rétablissement", "hours": "Dépassement", "amount": "Indemnité",
-        "total": "Total de la période", "capped": "plafonné au montant de la période (C12)",
-        "provisional": "provisoire : ticket non rétabli", "final": "définitif", "closed": "clos",
-        "formula": "Calcul", "clause": (
-            "Conditions générales, Garantie de Temps de Rétablissement : en cas de dépassement "
-            "des 72 heures ouvrées, le Client peut demander une indemnité calculée au prorata "
-            "temporis de son abonnement à partir de la 73e heure ouvrée et jusqu'au "
-            "rétablissement (C10), dans la limite des sommes versées pour la période (C12)."
-        ),
-        "none": "Aucun dépassement de la garantie sur cette période.",
-        "generated": "Établi le", "times": "Heures locales",
-    },
-    "en": {
-        "title": "Indemnity statement — Restoration Time Guarantee",
-        "customer": "Customer", "period": "Period",
-        "fee": "Subscription fee for the period (excl. tax)",
-        "basis": {"calendar": "calendar time", "business": "business hours"},
-        "basis_label": "Basis", "ticket": "Ticket", "from": "Overrun from",
-        "to": "Restored", "hours": "Overrun", "amount": "Indemnity",
-        "total": "Period total", "capped": "capped at the period's fee (C12)",
-        "provisional": "provisional: ticket not restored", "final": "final", "closed": "closed",
-        "formula": "Formula", "clause": (
-            "Terms of subscription, Restoration Time Guarantee: beyond 72 business hours the "
-            "Customer may claim an indemnity pro rata temporis of its subscription from the "
-            "73rd business hour until restoration (C10), up to the amount paid for the period "
-            "(C12)."
-        ),
-        "none": "No overrun of the guarantee in this period.",
-        "generated": "Issued on", "times": "Local times",
-    },
-}  # fmt: skip
-
-
-def template_environment() -> Environment:
-    """Autoescaped HTML and StrictUndefined: ticket subjects are untrusted, typos are errors."""
-    return Environment(
-        loader=FileSystemLoader(bundled("templates")),
-        autoescape=select_autoescape(["html"]),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
 def render_statement(
     lines: list[CustomerPeriod],
     *,
@@ -195,9 +143,10 @@ def render_statement(
     period_text: str,
     language: str,
     calendar: BusinessCalendar,
-    settings: Settings,
+    basis: Basis,
     now: datetime,
 ) -> str:
+    """The customer statement (``templates/statement.html``): periods, tickets, the clause."""
     zone = calendar.zone
 
     def local(instant: datetime) -> str:
@@ -226,18 +175,13 @@ def render_statement(
         for line in lines
         if line.amount is not None
     ]
-    return (
-        template_environment()
-        .get_template("statement.html")
-        .render(
-            words=WORDS[language],
-            language=language,
-            company_id=company_id,
-            company_name=lines[0].company_name if lines else None,
-            period_text=period_text,
-            periods=periods,
-            basis=settings.indemnity.basis,
-            timezone=calendar.timezone,
-            generated=local(now),
-        )
-    )
+    context = {
+        "company_id": company_id,
+        "company_name": lines[0].company_name if lines else None,
+        "period_text": period_text,
+        "periods": periods,
+        "basis": basis,
+        "timezone": calendar.timezone,
+        "generated": local(now),
+    }
+    return render_page("statement", context, language)

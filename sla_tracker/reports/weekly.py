@@ -1,8 +1,8 @@
-"""The weekly SLA report: gather (all queries here) → render (templates) → send (mailer).
+"""The weekly SLA report: gather (all queries here) → render (``present/emails.py``) → send.
 
-``build_weekly_report`` returns plain data; ``render_weekly_report`` turns it into the
-subject / text / HTML triple of ``templates/weekly-report-*``; ``send_weekly_report`` records
-the message before sending it, so it is delivered at least once and never as two reports.
+``build_weekly_report`` returns plain data, which ``present.emails.render_weekly_report``
+turns into the subject / text / HTML triple; ``send_weekly_report`` records the message the
+caller rendered before sending it, so it is delivered at least once and never as two reports.
 """
 
 from __future__ import annotations
@@ -18,13 +18,11 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from sla_tracker.core.clocks import ClockState
-from sla_tracker.core.instants import format_instant
 from sla_tracker.delivery.intents import deliver
-from sla_tracker.delivery.smtp import RenderedEmail, make_message, new_message_id, send
+from sla_tracker.delivery.smtp import make_message, new_message_id, send
 from sla_tracker.judge import evaluate_tickets
 from sla_tracker.money import customer_periods, exposure
-from sla_tracker.policies import rules_fingerprint
-from sla_tracker.present.money import template_environment
+from sla_tracker.policies import rules_fingerprint, verdict_from_json
 from sla_tracker.storage.bulk import fetch_rows
 from sla_tracker.storage.tables import ClassificationOverride, ReportRun, SyncRun, Ticket, table_of
 from sla_tracker.sync import quarantined_records
@@ -38,6 +36,7 @@ if TYPE_CHECKING:
     from sla_tracker.core.calendar import BusinessCalendar
     from sla_tracker.judge import JudgedTicket
     from sla_tracker.money import CustomerPeriod, Exposure
+    from sla_tracker.present.templates import RenderedEmail
 
 RUNS = table_of(ReportRun)
 SEVERITIES = ("blocking", "major", "minor", "not_anomaly", "unclassified")
@@ -205,14 +204,10 @@ def _days_between(connection: Connection, later: Any, earlier: Any) -> Any:
 
 
 def _gtr_possible(verdict: dict[str, Any] | None) -> bool:
+    """By the rules' stored verdict, as core decides it (channel and exclusions checked later)."""
     if not verdict:
         return True
-    return (
-        verdict["severity"][0] == "blocking"
-        and verdict["gtr_object"][0] != "none"
-        and not verdict["external_link"][0]
-        and not verdict["non_standard_fields"][0]
-    )
+    return not verdict_from_json(verdict).gtr_reasons(accepted_channel=True, excluded=False)
 
 
 def _compliance(label: str, clocks: list[Any]) -> Compliance:
@@ -251,8 +246,7 @@ def _at_risk(reports: list[JudgedTicket], threshold: float) -> list[dict[str, An
     found = []
     for report in reports:
         for clock in (report.response, report.restoration):
-            running = clock.state in (ClockState.RUNNING, ClockState.PAUSED)
-            if clock.contractual and running and clock.used_fraction >= threshold:
+            if clock.at_risk(threshold):
                 found.append(
                     {
                         "id": report.id,
@@ -308,28 +302,6 @@ def _sync_health(engine: Engine, start: datetime, end: datetime) -> dict[str, An
         "last_error": failed[-1].errors if failed else None,
         "quarantined": quarantined_records(engine)[0],
     }
-
-
-def render_weekly_report(
-    report: WeeklyReport, *, language: str, calendar: BusinessCalendar
-) -> RenderedEmail:
-    """The subject / text / HTML triple, autoescaped, in French or English."""
-    environment = template_environment()
-    zone = calendar.zone
-    environment.filters["local"] = lambda instant: instant.astimezone(zone).strftime("%d/%m %H:%M")
-    environment.filters["utc"] = format_instant
-    context = {
-        "r": report,
-        "lang": language,
-        "w": WORDS[language],
-        "timezone": calendar.timezone,
-        "bar_max": max([1, *report.received.values()]),
-    }
-    return RenderedEmail(
-        subject=environment.get_template("weekly-report-subject.txt").render(context).strip(),
-        text=environment.get_template("weekly-report-body.txt").render(context),
-        html=environment.get_template("weekly-report-body.html").render(context),
-    )
 
 
 @dataclass(frozen=True)
@@ -420,74 +392,3 @@ def _record_report(
         ) from None
     return run
 
-
-WORDS = {
-    "fr": {
-        "subject": "Rapport SLA hebdomadaire",
-        "received": "Tickets reçus par gravité",
-        "response": "Prise en compte",
-        "restoration": "Rétablissement (GTR 72 h)",
-        "compliance": "respect",
-        "of": "sur",
-        "median": "médiane",
-        "p90": "90e centile",
-        "hours": "h ouvrées",
-        "breaches": "Dépassements de la semaine",
-        "at_risk": "Tickets à risque",
-        "left": "restantes",
-        "indemnities": "Indemnités (semaine / depuis le 1er janvier)",
-        "exposure": "Exposition pour la semaine à venir",
-        "disagreements": "Écarts avec Freshdesk",
-        "review": "À vérifier",
-        "sync": "Santé de la synchronisation",
-        "runs": "passages",
-        "failed": "échecs",
-        "quarantined": "enregistrement(s) Freshdesk en quarantaine",
-        "last": "dernier",
-        "none": "aucun",
-        "week": "Semaine",
-        "severity": {
-            "blocking": "bloquante",
-            "major": "majeure",
-            "minor": "mineure",
-            "not_anomaly": "hors anomalie",
-            "unclassified": "non classée",
-        },
-        "clock": {"response": "prise en compte", "restoration": "rétablissement"},
-        "no_contract": "sans contrat",
-    },
-    "en": {
-        "subject": "Weekly SLA report",
-        "received": "Tickets received by severity",
-        "response": "Response",
-        "restoration": "Restoration (72 h GTR)",
-        "compliance": "compliance",
-        "of": "of",
-        "median": "median",
-        "p90": "p90",
-        "hours": "business h",
-        "breaches": "Breaches this week",
-        "at_risk": "Tickets at risk",
-        "left": "left",
-        "indemnities": "Indemnities (week / year to date)",
-        "exposure": "Exposure for the coming week",
-        "disagreements": "Disagreements with Freshdesk",
-        "review": "Needs review",
-        "sync": "Sync health",
-        "runs": "runs",
-        "failed": "failed",
-        "quarantined": "Freshdesk record(s) in quarantine",
-        "last": "last",
-        "none": "none",
-        "week": "Week",
-        "severity": {
-            "blocking": "blocking",
-            "major": "major",
-            "minor": "minor",
-            "not_anomaly": "not an anomaly",
-            "unclassified": "unclassified",
-        },
-        "clock": {"response": "response", "restoration": "restoration"},
-        "no_contract": "no contract",
-    },
-}

@@ -21,14 +21,15 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import select
 
-from sla_tracker.alerts import due_events, record_events, send_pending
+from sla_tracker.alerts import due_events, record_events
+from sla_tracker.delivery.alerts import send_pending
 from sla_tracker.judge import evaluate_tickets
+from sla_tracker.present.emails import render_weekly_report
 from sla_tracker.reports.weekly import (
     ReportError,
     build_weekly_report,
     latest_report_run,
     previous_week,
-    render_weekly_report,
     send_weekly_report,
     week_bounds,
 )
@@ -44,8 +45,8 @@ if TYPE_CHECKING:
 
     from sla_tracker.config import Settings
     from sla_tracker.core.calendar import BusinessCalendar
-    from sla_tracker.delivery.smtp import RenderedEmail
     from sla_tracker.helpdesk.freshdesk.client import FreshdeskClient
+    from sla_tracker.present.templates import RenderedEmail
     from sla_tracker.storage.locks import HeldLock
 
 LOG = logging.getLogger("sla_tracker.service")
