@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 
 from sla_tracker.cli import cli
 from sla_tracker.present.emails import render_weekly_report
 from sla_tracker.reports.weekly import build_weekly_report
 from sla_tracker.storage.schema import open_store
+from tests.conftest import ROOT
 from tests.scenarios import Scenario
 
 
@@ -118,3 +120,19 @@ def test_the_week_is_judged_the_same_on_both_databases(tmp_path: Path, store_url
         assert [line["company_id"] for line in report.indemnities] == [1]  # ticket 1 was kept
     finally:
         scenario.close()
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_the_weekly_report_text_matches_its_golden_file(
+    week: Scenario, language: str, update_snapshots: bool
+) -> None:
+    """The text part a manager reads, whole: any change in it shows up as a reviewable diff
+    (regenerate with ``pytest --update-snapshots``)."""
+    report = build_weekly_report(
+        week.engine, week.settings, week.calendar, week="2026-W48", now=week.now
+    )
+    text = render_weekly_report(report, language=language, calendar=week.calendar).text
+    golden = ROOT / "tests" / "snapshots" / f"weekly-report-2026-W48.{language}.txt"
+    if update_snapshots:
+        golden.write_text(text, encoding="utf-8")
+    assert text == golden.read_text(encoding="utf-8")
