@@ -31,7 +31,6 @@ from pydantic import (
 
 from sla_tracker.core.calendar import FIRST_YEAR, LAST_YEAR
 from sla_tracker.core.instants import parse_instant
-from sla_tracker.storage.engine import check_database_url
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -84,6 +83,10 @@ def _known_zone(name: str) -> str:
 
 
 def _database_url(url: str) -> str:
+    # Imported here: parsing database URLs needs SQLAlchemy, which commands that never open
+    # the database (``--help``, ``calendar …``) should not pay for.
+    from sla_tracker.storage.engine import check_database_url
+
     return check_database_url(url)
 
 
