@@ -9,20 +9,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.dialects import postgresql, sqlite
-
 from sla_tracker.core.instants import format_instant
-from sla_tracker.storage.tables import AlertEvent, table_of
+from sla_tracker.storage.alerts import record_new_events
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
     from datetime import datetime
 
-    from sqlalchemy import Engine
-
     from sla_tracker.judge import JudgedTicket
-
-EVENTS = table_of(AlertEvent)
+    from sla_tracker.storage.engine import Engine
 
 
 def due_events(reports: Iterable[JudgedTicket], thresholds: Iterable[int]) -> list[dict[str, Any]]:
@@ -65,10 +60,6 @@ def record_events(engine: Engine, events: list[dict[str, Any]], *, now: datetime
     """Insert the events not recorded yet; returns how many are new."""
     if not events:
         return 0
-    rows = [{**event, "recorded_at": now, "attempts": 0} for event in events]
-    with engine.begin() as connection:
-        dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(EVENTS).on_conflict_do_nothing(
-            index_elements=["ticket_id", "clock", "kind", "threshold"]
-        )
-        return int(connection.execute(statement, rows).rowcount or 0)
+    return record_new_events(
+        engine, [{**event, "recorded_at": now, "attempts": 0} for event in events]
+    )

@@ -19,12 +19,13 @@ from click.testing import CliRunner, Result
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from sla_tracker.alerts import EVENTS
 from sla_tracker.cli import cli
 from sla_tracker.config import Settings
 from sla_tracker.delivery.smtp import MailError
-from sla_tracker.reports.weekly import RUNS, ReportError
+from sla_tracker.reports.weekly import ReportError
 from sla_tracker.service.scheduler import Service, due_report_week
+from sla_tracker.storage.alerts import EVENTS
+from sla_tracker.storage.reports import RUNS
 from tests.delivery_faults import HookServer, StallingInbox, Tracker, smtp_config, smtp_server
 from tests.scenarios import Scenario, alert_once, with_smtp
 

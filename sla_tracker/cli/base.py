@@ -11,11 +11,9 @@ import re
 import sys
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
-from sqlalchemy.engine import make_url
 
 from sla_tracker import __version__
 from sla_tracker.calendar_files import load_named_calendar
@@ -36,7 +34,7 @@ from sla_tracker.judge import JudgedTicket, evaluate_tickets, keep_rule_verdicts
 from sla_tracker.money import ContractError, CustomerPeriod, customer_periods
 from sla_tracker.present.output import sync_progress
 from sla_tracker.reports.weekly import ReportError
-from sla_tracker.storage.engine import StoreError
+from sla_tracker.storage.engine import StoreError, sqlite_folder
 from sla_tracker.storage.schema import open_store
 from sla_tracker.storage.tables import BIGINT
 from sla_tracker.sync import SyncError, SyncSummary, sync_once
@@ -44,8 +42,9 @@ from sla_tracker.sync import SyncError, SyncSummary, sync_once
 if TYPE_CHECKING:
     from collections.abc import Callable
     from datetime import datetime
+    from pathlib import Path
 
-    from sqlalchemy import Engine
+    from sla_tracker.storage.engine import Engine
 
 
 @dataclass
@@ -216,9 +215,8 @@ def check_config(runtime: Runtime) -> None:
     """
     settings = runtime.settings
     calendar = runtime.calendar(None)
-    url = make_url(settings.database.url)  # a SQLite file's folder, or the first sync fails
-    folder = Path(url.database or ".").parent
-    if url.get_backend_name() == "sqlite" and url.database != ":memory:" and not folder.is_dir():
+    folder = sqlite_folder(settings.database.url)  # missing, the first sync would fail
+    if folder is not None and not folder.is_dir():
         raise click.ClickException(
             f"{settings.source}: database.url: the folder {folder} does not exist; "
             "create it or point database.url elsewhere"

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 import tomli_w
-from sqlalchemy import URL, select
 
 from sla_tracker.alerts import due_events
 from sla_tracker.cli.base import Runtime, _reports, _sync, cli, is_at_risk, is_breached
@@ -27,8 +26,8 @@ from sla_tracker.present.money import exposure_table, indemnities_table
 from sla_tracker.present.output import render
 from sla_tracker.present.tickets import tickets_table, urgency
 from sla_tracker.reports.weekly import build_weekly_report, previous_week
-from sla_tracker.storage.engine import owner_only
-from sla_tracker.storage.tables import Company, table_of
+from sla_tracker.storage.companies import company_custom_fields
+from sla_tracker.storage.engine import owner_only, sqlite_url
 from sla_tracker.sync import sync_once
 
 
@@ -107,9 +106,7 @@ def _demo_clocks(runtime: Runtime, now: datetime) -> None:
 
 def _demo_money(runtime: Runtime, now: datetime) -> None:
     """Contracts from the simulated companies' own fields, then what they could claim."""
-    companies = table_of(Company)
-    with runtime.engine.connect() as connection:
-        rows = connection.execute(select(companies.c.id, companies.c.custom_fields)).all()
+    rows = company_custom_fields(runtime.engine)
     for company_id, fields in rows:
         fee, period = (fields or {}).get("montant_ht"), (fields or {}).get("abonnement")
         if fee and period in ("monthly", "annual", "two_years"):
@@ -179,11 +176,11 @@ def _claim(folder: Path) -> None:
 
 
 def demo_config(base_url: str, database: Path, now: datetime) -> str:
-    """The demo's config; a TOML writer and a URL builder keep any folder name valid."""
+    """The demo's config; a TOML writer and ``sqlite_url`` keep any folder name valid."""
     settings = {
         "freshdesk": {"base_url": base_url, "api_key": "sim-key", "calls_per_minute": 100_000},
         "sync": {"start_date": (now - timedelta(days=200)).date()},
-        "database": {"url": URL.create("sqlite", database=str(database)).render_as_string()},
+        "database": {"url": sqlite_url(database)},
         "pause": {"statuses": [3, 6]},
     }
     return (

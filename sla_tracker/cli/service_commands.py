@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
-from sqlalchemy import select
 
 from sla_tracker.cli.base import Runtime, _iso_week, _optional_instant, _sync, cli, write_file
 from sla_tracker.config import current_instant
@@ -23,14 +22,14 @@ from sla_tracker.helpdesk.freshdesk.simulator.server import SimulatorHTTPServer,
 from sla_tracker.present.emails import render_weekly_report
 from sla_tracker.reports.weekly import (
     build_weekly_report,
-    latest_report_run,
     previous_week,
     send_weekly_report,
 )
 from sla_tracker.service.scheduler import Service, build_scheduler, due_report_week, triggers
 from sla_tracker.storage.locks import lock_holder, service_lock
+from sla_tracker.storage.reports import latest_report_run
+from sla_tracker.storage.runs import last_sync_run, pass_last_run
 from sla_tracker.storage.schema import upgrade
-from sla_tracker.storage.tables import SyncRun, SyncState, table_of
 from sla_tracker.sync import RECONCILE, quarantined_records
 
 if TYPE_CHECKING:
@@ -218,25 +217,16 @@ def status_command(runtime: Runtime) -> None:
     Example:
         sla-tracker status
     """
-    runs = table_of(SyncRun)
-    with runtime.engine.connect() as connection:
-        last = (
-            connection.execute(select(runs).order_by(runs.c.id.desc()).limit(1)).mappings().first()
-        )
+    last = last_sync_run(runtime.engine)
     if last is None:
         click.echo("Last sync: never")
     else:
         outcome = last["outcome"] + (f" ({last['errors']})" if last["errors"] else "")
         click.echo(f"Last sync: {format_instant(last['started_at'])}, {last['mode']}, {outcome}")
-    states = table_of(SyncState)
-    with runtime.engine.connect() as connection:
-        reconciled = connection.execute(
-            select(states.c.last_run_at).where(states.c.pass_name == RECONCILE)
-        ).scalar()
     settings = runtime.settings
     last_runs: dict[str, datetime | None] = {
         "sync": last["started_at"] if last else None,
-        "reconcile": reconciled,
+        "reconcile": pass_last_run(runtime.engine, RECONCILE),
     }
     intervals = {
         "sync": settings.schedule.sync_minutes,

@@ -16,20 +16,19 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import requests
-from sqlalchemy import or_, select
 
-from sla_tracker.alerts import EVENTS
 from sla_tracker.delivery.intents import deliver
 from sla_tracker.delivery.smtp import MailError, make_message, new_message_id, send
 from sla_tracker.present.emails import render_alert
+from sla_tracker.storage.alerts import unsent_events
+from sla_tracker.storage.deliveries import ALERT_EMAILS, ALERT_WEBHOOKS
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from datetime import datetime
 
-    from sqlalchemy import Engine
-
     from sla_tracker.config import Settings
+    from sla_tracker.storage.engine import Engine
 
 LOG = logging.getLogger("sla_tracker.alerts")
 MAX_ATTEMPTS = 20
@@ -45,20 +44,13 @@ def send_pending(
 ) -> tuple[int, int]:
     """Send every recorded, unsent event by e-mail (and webhook); returns (sent, failed)."""
     sent = failed = 0
-    channels = []
-    if settings.smtp.recipients:
-        channels.append(EVENTS.c.email_sent_at.is_(None))
-    if settings.alerts.webhook_url:
-        channels.append(EVENTS.c.webhook_sent_at.is_(None))
-    if not channels:
-        return 0, 0
-    query = (
-        select(EVENTS).where(or_(*channels), EVENTS.c.attempts < MAX_ATTEMPTS).order_by(EVENTS.c.id)
+    pending = unsent_events(
+        engine,
+        email=bool(settings.smtp.recipients),
+        webhook=bool(settings.alerts.webhook_url),
+        max_attempts=MAX_ATTEMPTS,
     )
-    with engine.connect() as connection:
-        pending = connection.execute(query).mappings().all()
-    for event in pending:
-        record = dict(event)
+    for record in pending:
         ok = True
         if settings.smtp.recipients and record["email_sent_at"] is None:
             new_id = partial(new_message_id, settings.smtp.sender)
@@ -84,11 +76,9 @@ def _deliver(
     now: datetime,
 ) -> bool:
     """One channel of one event, at least once under one key; a failure is logged, retried later."""
-    key_column = "email_message_id" if channel == "email" else "webhook_key"
-    sent_column = f"{channel}_sent_at"
+    outbox = ALERT_EMAILS if channel == "email" else ALERT_WEBHOOKS
     try:
-        deliver(engine, EVENTS, event["id"], key_column=key_column, sent_column=sent_column,
-                new_key=new_key, send=send, now=now)  # fmt: skip
+        deliver(engine, outbox, event["id"], new_key=new_key, send=send, now=now)
     except (MailError, requests.RequestException, ValueError) as error:
         LOG.warning("alert %s not sent (%s): %s", event["id"], channel, error)
         return False

@@ -12,22 +12,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select, update
+from sla_tracker.storage.deliveries import claim_key, count_failure, mark_sent
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from datetime import datetime
 
-    from sqlalchemy import Engine, Table
+    from sla_tracker.storage.deliveries import Outbox
+    from sla_tracker.storage.engine import Engine
 
 
 def deliver(
     engine: Engine,
-    table: Table,
+    outbox: Outbox,
     row_id: int,
     *,
-    key_column: str,
-    sent_column: str,
     new_key: Callable[[], str],
     send: Callable[[str], None],
     now: datetime,
@@ -36,25 +35,11 @@ def deliver(
 
     A failure is counted on the row (``attempts``, ``last_error``) and raised again.
     """
-    with engine.begin() as connection:
-        connection.execute(
-            update(table)
-            .where(table.c.id == row_id, table.c[key_column].is_(None))
-            .values({key_column: new_key()})
-        )
-        key = str(
-            connection.execute(select(table.c[key_column]).where(table.c.id == row_id)).scalar_one()
-        )
+    key = claim_key(engine, outbox, row_id, new_key())
     try:
         send(key)
     except Exception as error:
-        with engine.begin() as connection:
-            connection.execute(
-                update(table)
-                .where(table.c.id == row_id)
-                .values(attempts=table.c.attempts + 1, last_error=str(error)[:500])
-            )
+        count_failure(engine, outbox, row_id, str(error))
         raise
-    with engine.begin() as connection:
-        connection.execute(update(table).where(table.c.id == row_id).values({sent_column: now}))
+    mark_sent(engine, outbox, row_id, now)
     return key

@@ -14,31 +14,27 @@ from email import message_from_string
 from email.policy import default
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, func, or_, select
-from sqlalchemy.exc import IntegrityError
-
 from sla_tracker.core.clocks import ClockState
 from sla_tracker.delivery.intents import deliver
 from sla_tracker.delivery.smtp import make_message, new_message_id, send
 from sla_tracker.judge import evaluate_tickets
 from sla_tracker.money import customer_periods, exposure
 from sla_tracker.policies import rules_fingerprint, verdict_from_json
-from sla_tracker.storage.bulk import fetch_rows
-from sla_tracker.storage.tables import ClassificationOverride, ReportRun, SyncRun, Ticket, table_of
+from sla_tracker.storage.deliveries import WEEKLY_REPORTS
+from sla_tracker.storage.reports import latest_report_run, record_report_run, relevant_ticket_ids
+from sla_tracker.storage.runs import sync_runs_between
 from sla_tracker.sync import quarantined_records
 
 if TYPE_CHECKING:
     from collections.abc import Callable
-
-    from sqlalchemy import Connection, Engine
 
     from sla_tracker.config import Settings, SmtpSettings
     from sla_tracker.core.calendar import BusinessCalendar
     from sla_tracker.judge import JudgedTicket
     from sla_tracker.money import CustomerPeriod, Exposure
     from sla_tracker.present.templates import RenderedEmail
+    from sla_tracker.storage.engine import Engine
 
-RUNS = table_of(ReportRun)
 SEVERITIES = ("blocking", "major", "minor", "not_anomaly", "unclassified")
 STOPPED = (ClockState.MET, ClockState.BREACHED_CLOSED)
 
@@ -103,7 +99,14 @@ def build_weekly_report(
     # Everything known now, about the week: clocks of its tickets as they stand, breaches
     # that happened in it, money that accrued in it (and since 1 January).
     as_of = now
-    relevant = _relevant_ticket_ids(engine, settings, start, end)
+    relevant = relevant_ticket_ids(
+        engine,
+        start=start,
+        end=end,
+        restored_statuses=settings.restoration.restored_statuses,
+        fingerprint=rules_fingerprint(settings),
+        gtr_possible=_gtr_possible,
+    )
     reports = evaluate_tickets(engine, settings, calendar, now=as_of, ticket_ids=relevant)
     this_week = [r for r in reports if start <= r.created_at < end]
     threshold = min(settings.alerts.thresholds, default=100) / 100
@@ -143,64 +146,6 @@ def build_weekly_report(
         ],
         sync=_sync_health(engine, start, end),
     )
-
-
-BREACH_MARGIN = timedelta(days=62)  # creation → breach, pauses included, for the week's list
-MIN_GTR_OVERRUN = timedelta(days=3)  # 72 business hours never fit in less wall-clock time
-
-
-def _relevant_ticket_ids(
-    engine: Engine, settings: Settings, start: datetime, end: datetime
-) -> list[int]:
-    """The tickets the report can be about, found without running their clocks.
-
-    Kept: the week's tickets; tickets still open (risks, exposure, breaches); tickets of the
-    two months before the week still unrestored when it began (breaches in the week); and,
-    for the year's indemnities, tickets possibly GTR-eligible (by the stored rules' verdict, a
-    person's decision, or a verdict from older rules) that took at least 3 days to restore —
-    72 business hours cannot pass sooner. Each test can only keep too much, never too little.
-    """
-    t, overrides = table_of(Ticket), table_of(ClassificationOverride)
-    fingerprint = rules_fingerprint(settings)
-    january = datetime(start.year, 1, 1, tzinfo=start.tzinfo)
-    restoration = func.coalesce(t.c.resolved_at, t.c.closed_at)
-    is_open = or_(t.c.status.not_in(settings.restoration.restored_statuses), restoration.is_(None))
-    for_the_week = or_(
-        t.c.created_at >= start,
-        is_open,
-        and_(t.c.created_at >= start - BREACH_MARGIN, restoration >= start),
-    )
-    with engine.connect() as connection:
-        took_three_days = (
-            _days_between(connection, restoration, t.c.created_at) >= MIN_GTR_OVERRUN.days
-        )
-        for_indemnities = and_(t.c.updated_at >= january, took_three_days)
-        query = select(t.c.id, for_the_week.label("for_the_week"), t.c.rule_fingerprint).where(
-            ~t.c.deleted,
-            ~t.c.spam,
-            ~t.c.gone,
-            t.c.created_at < end,
-            or_(for_the_week, for_indemnities),
-        )
-        decided = set(connection.execute(select(overrides.c.ticket_id).distinct()).scalars().all())
-        chosen, to_check = [], []
-        for ticket_id, week_related, rules in connection.execute(query).all():
-            if week_related or ticket_id in decided or rules != fingerprint:
-                chosen.append(ticket_id)
-            else:
-                to_check.append(ticket_id)
-        for part in (to_check[i : i + 5000] for i in range(0, len(to_check), 5000)):
-            columns = [t.c.id, t.c.rule_verdict]
-            found = fetch_rows(connection, columns, t.c.id.in_(part), order_by=[t.c.id])
-            chosen += [ticket_id for ticket_id, verdict in found if _gtr_possible(verdict)]
-    return sorted(chosen)
-
-
-def _days_between(connection: Connection, later: Any, earlier: Any) -> Any:
-    """``later - earlier`` in days, as SQL (the databases differ in date arithmetic)."""
-    if connection.dialect.name == "postgresql":
-        return func.extract("epoch", later - earlier) / 86400
-    return func.julianday(later) - func.julianday(earlier)
 
 
 def _gtr_possible(verdict: dict[str, Any] | None) -> bool:
@@ -286,13 +231,7 @@ def _indemnities(week: list[CustomerPeriod], year: list[CustomerPeriod]) -> list
 
 
 def _sync_health(engine: Engine, start: datetime, end: datetime) -> dict[str, Any]:
-    runs = table_of(SyncRun)
-    with engine.connect() as connection:
-        rows = connection.execute(
-            select(runs.c.outcome, runs.c.started_at, runs.c.errors)
-            .where(runs.c.started_at >= start, runs.c.started_at < end)
-            .order_by(runs.c.started_at)
-        ).all()
+    rows = sync_runs_between(engine, start, end)
     failed = [row for row in rows if row.outcome != "ok"]
     return {
         "runs": len(rows),
@@ -309,19 +248,6 @@ class ReportDelivery:
     week: str
     message_id: str
     resent: bool  # a recorded message the server had not confirmed, sent again as it was
-
-
-def latest_report_run(engine: Engine, week: str) -> dict[str, Any] | None:
-    """The week's report as recorded (its latest copy if ``--force`` sent more), or None."""
-    with engine.connect() as connection:
-        row = (
-            connection.execute(
-                select(RUNS).where(RUNS.c.week == week).order_by(RUNS.c.copy_number.desc())
-            )
-            .mappings()
-            .first()
-        )
-    return None if row is None else dict(row)
 
 
 def send_weekly_report(
@@ -353,9 +279,8 @@ def send_weekly_report(
         copy_number = run["copy_number"] + 1 if run else 0
         run = _record_report(engine, smtp, render(), week=week, copy_number=copy_number, now=now)
     recorded = message_from_string(run["message"], policy=default)
-    deliver(engine, RUNS, run["id"], key_column="message_id", sent_column="sent_at",
-            new_key=lambda: str(recorded["Message-ID"]), send=lambda _: send(recorded, smtp),
-            now=now)  # fmt: skip
+    deliver(engine, WEEKLY_REPORTS, run["id"], new_key=lambda: str(recorded["Message-ID"]),
+            send=lambda _: send(recorded, smtp), now=now)  # fmt: skip
     return ReportDelivery(week, run["message_id"], resent)
 
 
@@ -382,13 +307,9 @@ def _record_report(
         "recorded_at": now,
         "attempts": 0,
     }
-    try:
-        with engine.begin() as connection:
-            statement = RUNS.insert().values(run).returning(RUNS.c.id)
-            run["id"] = connection.execute(statement).scalar_one()
-    except IntegrityError:
+    run["id"] = record_report_run(engine, run)
+    if run["id"] is None:
         raise ReportError(
             f"another process recorded the report of {week} at the same time; run again to send it"
-        ) from None
+        )
     return run
-

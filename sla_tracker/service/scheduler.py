@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import select
 
 from sla_tracker.alerts import due_events, record_events
 from sla_tracker.delivery.alerts import send_pending
@@ -28,25 +27,25 @@ from sla_tracker.present.emails import render_weekly_report
 from sla_tracker.reports.weekly import (
     ReportError,
     build_weekly_report,
-    latest_report_run,
     previous_week,
     send_weekly_report,
     week_bounds,
 )
 from sla_tracker.storage.engine import LockLostError
-from sla_tracker.storage.tables import SyncRun, table_of
+from sla_tracker.storage.reports import latest_report_run
+from sla_tracker.storage.runs import synced_before
 from sla_tracker.sync import sync_once
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from apscheduler.triggers.base import BaseTrigger
-    from sqlalchemy import Engine
 
     from sla_tracker.config import Settings
     from sla_tracker.core.calendar import BusinessCalendar
     from sla_tracker.helpdesk.freshdesk.client import FreshdeskClient
     from sla_tracker.present.templates import RenderedEmail
+    from sla_tracker.storage.engine import Engine
     from sla_tracker.storage.locks import HeldLock
 
 LOG = logging.getLogger("sla_tracker.service")
@@ -171,10 +170,7 @@ def due_report_week(
             break
     else:
         return None
-    runs = table_of(SyncRun)
-    with engine.connect() as connection:
-        in_use = connection.execute(select(runs.c.id).where(runs.c.started_at < due).limit(1))
-        return (week, due) if in_use.first() else None
+    return (week, due) if synced_before(engine, due) else None
 
 
 def triggers(settings: Settings) -> dict[str, BaseTrigger]:

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import contextlib
 import os
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import (
-    Engine,
-    event,
-)
+from sqlalchemy import URL, event
+from sqlalchemy import Engine as Engine  # re-exported: the handle passed to storage's queries
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlmodel import create_engine
@@ -106,3 +105,16 @@ def check_database_url(url: str) -> str:
             "expected sqlite:///FILE or postgresql+psycopg://user@host/db (SQLite or PostgreSQL)"
         )
     return url
+
+
+def sqlite_url(path: Path) -> str:
+    """The URL of the SQLite file at ``path``, quoted so that any folder name stays valid."""
+    return URL.create("sqlite", database=str(path)).render_as_string()
+
+
+def sqlite_folder(url: str) -> Path | None:
+    """The folder a SQLite file URL needs to exist, or None (PostgreSQL, in memory)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database or ".").parent
