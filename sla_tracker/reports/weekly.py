@@ -1,4 +1,4 @@
-"""The weekly SLA report: gather (all queries here) → render (``present/emails.py``) → send.
+"""The weekly SLA report: gather (``storage/reports.py``) → render (``present/emails.py``) → send.
 
 ``build_weekly_report`` returns plain data, which ``present.emails.render_weekly_report``
 turns into the subject / text / HTML triple; ``send_weekly_report`` records the message the
