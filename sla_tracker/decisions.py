@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
-
-from sla_tracker.storage.tables import ClassificationOverride, ExclusionRecord, Ticket, table_of
+from sla_tracker.storage.decisions import (
+    add_exclusion_records,
+    add_overrides,
+    last_exclusion_action,
+    ticket_exists,
+)
+from sla_tracker.storage.writes import transaction
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -63,9 +67,9 @@ def record_classification(
         }
         for dimension, value in values.items()
     ]
-    with engine.begin() as connection:
+    with transaction(engine) as connection:
         _require_ticket(connection, ticket_id)
-        connection.execute(table_of(ClassificationOverride).insert(), rows)
+        add_overrides(connection, rows)
 
 
 def record_exclusion(
@@ -100,9 +104,9 @@ def record_exclusion(
         "by": by,
         "at": now,
     }
-    with engine.begin() as connection:
+    with transaction(engine) as connection:
         _require_ticket(connection, ticket_id)
-        connection.execute(table_of(ExclusionRecord).insert(), [row])
+        add_exclusion_records(connection, [row])
 
 
 def revoke_exclusions(
@@ -111,27 +115,19 @@ def revoke_exclusions(
     """Lift every exclusion of a ticket; the exclusions themselves stay on record."""
     if not reason.strip():
         raise DecisionError("lifting an exclusion needs a reason (--reason)")
-    table = table_of(ExclusionRecord)
-    with engine.begin() as connection:
+    with transaction(engine) as connection:
         _require_ticket(connection, ticket_id)
-        last = connection.execute(
-            select(table.c.action)
-            .where(table.c.ticket_id == ticket_id)
-            .order_by(table.c.at.desc(), table.c.id.desc())
-        ).first()
-        if last is None or last[0] != "exclude":
+        if last_exclusion_action(connection, ticket_id) != "exclude":
             raise DecisionError(f"ticket {ticket_id} has no exclusion to lift")
-        connection.execute(
-            table.insert(),
+        add_exclusion_records(
+            connection,
             [{"ticket_id": ticket_id, "action": "revoke", "reason": reason.strip(), "note": None,
               "starts_at": None, "ends_at": None, "by": by, "at": now}],
         )  # fmt: skip
 
 
 def _require_ticket(connection: Connection, ticket_id: int) -> None:
-    tickets = table_of(Ticket)
-    found = connection.execute(select(func.count()).where(tickets.c.id == ticket_id)).scalar()
-    if not found:
+    if not ticket_exists(connection, ticket_id):
         raise DecisionError(
             f"no ticket {ticket_id} in the database: check the id, or run `sla-tracker sync` first"
         )

@@ -14,8 +14,6 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-
 from sla_tracker.config import not_utf8
 from sla_tracker.core.calendar import FIRST_YEAR, LAST_YEAR
 from sla_tracker.core.clocks import ClockState
@@ -29,7 +27,13 @@ from sla_tracker.core.indemnity import (
     period_start_on,
 )
 from sla_tracker.policies import indemnity_options
-from sla_tracker.storage.tables import BIGINT, ClosedPeriod, ContractVersion, table_of
+from sla_tracker.storage.contracts import (
+    add_closed_periods,
+    add_contract_versions,
+    closed_periods,
+    contract_versions,
+)
+from sla_tracker.storage.tables import BIGINT
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -74,10 +78,7 @@ class ContractTerms:
 def record_contract(engine: Engine, terms: ContractTerms, *, by: str, now: datetime) -> None:
     """Append a contract version after checking it against the versions already recorded."""
     existing = load_contracts(engine).get(terms.company_id)
-    with engine.begin() as connection:
-        connection.execute(
-            table_of(ContractVersion).insert(), [_version_row(terms, existing, by, now)]
-        )
+    add_contract_versions(engine, [_version_row(terms, existing, by, now)])
 
 
 def import_contracts(engine: Engine, path: Path, *, by: str, now: datetime) -> int:
@@ -116,9 +117,7 @@ def _import_rows(
             )
         except ContractError as error:
             raise ContractError(f"{path}, line {line}: {error}; nothing was imported") from None
-    with engine.begin() as connection:
-        if rows:
-            connection.execute(table_of(ContractVersion).insert(), rows)
+    add_contract_versions(engine, rows)
     return len(rows)
 
 
@@ -209,13 +208,8 @@ def _version_row(
 
 
 def load_contracts(engine: Engine) -> dict[int, Contract]:
-    table = table_of(ContractVersion)
-    with engine.connect() as connection:
-        rows = [
-            dict(row) for row in connection.execute(select(table).order_by(table.c.id)).mappings()
-        ]
     grouped: dict[int, list[dict[str, Any]]] = {}
-    for row in rows:
+    for row in contract_versions(engine):
         grouped.setdefault(row["company_id"], []).append(row)
     return {company_id: _as_contract(versions) for company_id, versions in grouped.items()}
 
@@ -353,11 +347,9 @@ def _with_closes(
 
 
 def _closed_periods(engine: Engine) -> dict[int, dict[datetime, Decimal]]:
-    table = table_of(ClosedPeriod)
     closed: dict[int, dict[datetime, Decimal]] = {}
-    with engine.connect() as connection:
-        for row in connection.execute(select(table).order_by(table.c.id)).mappings():
-            closed.setdefault(row["company_id"], {})[row["period_start"]] = row["amount"]
+    for company_id, period_start, amount in closed_periods(engine):
+        closed.setdefault(company_id, {})[period_start] = amount
     return closed
 
 
@@ -394,9 +386,7 @@ def close_periods(
         for line in chosen
         if line.amount is not None
     ]
-    if rows:
-        with engine.begin() as connection:
-            connection.execute(table_of(ClosedPeriod).insert(), rows)
+    add_closed_periods(engine, rows)
     return chosen
 
 

@@ -1,86 +1,41 @@
-"""Freshdesk → store: the incremental sync (freshdesk-api.md §10), crash-safe and idempotent.
+"""Help desk → store: the incremental sync (freshdesk-api.md §10), crash-safe and idempotent.
 
 Passes: tickets (every run), deleted and spam tickets (every ``sync.deleted_spam_minutes``),
 companies and ticket_fields (every ``sync.reference_refresh_hours``), and a reconciliation
 of tickets held open locally that no update covered (every ``sync.reconcile_minutes``).
 
-The ticket passes never page deep: after each full page they ask for page 1 again from the
-last ``updated_at`` seen, dropping the ids already stored at that exact second, so the
-300-page wall and rows shifting between pages cannot lose a ticket. Each page is stored,
-with its status transitions, change log and the pass's watermark, in one transaction: a
-sync killed at any point and run again ends with the same data as one never interrupted.
+The help desk (``sla_tracker.helpdesk``) hands out ticket pages oldest update first and
+maps its records; this module decides what each page changes. Each page is stored, with
+its status transitions, change log and the pass's watermark, in one transaction: a sync
+killed at any point and run again ends with the same data as one never interrupted.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import time
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Any, cast
-
-from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from typing import TYPE_CHECKING, Any
 
 from sla_tracker.config import ConfigError, redact
 from sla_tracker.core.instants import format_instant
 from sla_tracker.core.timeline import StatusFacts, Transition, detect_transitions
-from sla_tracker.helpdesk.freshdesk.client import (
-    MAX_PAGE,
-    FreshdeskNotFoundError,
-    FreshdeskValidationError,
-)
-from sla_tracker.helpdesk.freshdesk.mapping import (
-    SNAPSHOT_FIELDS,
-    RecordError,
-    changed_fields,
-    company_row,
-    instant,
-    jsonable,
-    record_id,
-    status_facts,
-    ticket_row,
-)
+from sla_tracker.storage import sync_state, tickets
 from sla_tracker.storage.locks import sync_lock
-from sla_tracker.storage.tables import (
-    Company,
-    CustomerReply,
-    QuarantinedRecord,
-    StatusTransition,
-    SyncRun,
-    SyncState,
-    Ticket,
-    TicketChange,
-    TicketField,
-    TicketSnapshot,
-    table_of,
-)
+from sla_tracker.storage.writes import transaction
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Mapping
 
-    from sqlalchemy import Connection, Engine, Table
-    from sqlmodel import SQLModel
+    from sqlalchemy import Connection, Engine
 
     from sla_tracker.config import Settings
-    from sla_tracker.helpdesk.freshdesk.client import FreshdeskClient
+    from sla_tracker.helpdesk import HelpdeskClient, Record
 
 TICKETS, DELETED, SPAM = "tickets", "deleted", "spam"
 COMPANIES, TICKET_FIELDS, RECONCILE = "companies", "ticket_fields", "reconcile"
-LIST_INCLUDE = "stats,description"  # 5 credits a call; descriptions feed classification
-TICKET_TABLE = table_of(Ticket)
-STATE_TABLE = table_of(SyncState)
-RUN_TABLE = table_of(SyncRun)
-SNAPSHOT_TABLE = table_of(TicketSnapshot)
-REPLY_TABLE = table_of(CustomerReply)
-QUARANTINE_TABLE = table_of(QuarantinedRecord)
 log = logging.getLogger(__name__)
-
-
-class SyncError(Exception):
-    """The sync cannot go on; nothing half-done was committed."""
 
 
 @dataclass
@@ -114,7 +69,7 @@ class SyncSummary:
 
 @dataclass
 class _Run:
-    client: FreshdeskClient
+    client: HelpdeskClient
     engine: Engine
     settings: Settings
     now: datetime
@@ -124,7 +79,7 @@ class _Run:
 
 
 def sync_once(
-    client: FreshdeskClient,
+    client: HelpdeskClient,
     engine: Engine,
     settings: Settings,
     *,
@@ -139,14 +94,14 @@ def sync_once(
     Raises:
         SyncBusyError: another sync holds the lock.
         ConfigError: first sync without ``sync.start_date`` (or ``since``).
-        SyncError, FreshdeskError: the run failed; it is recorded as failed.
+        HelpdeskError: the run failed; it is recorded as failed, nothing half-done kept.
     """
     mode = "full" if full else "since" if since else "reconcile" if reconcile else "incremental"
     started = time.monotonic()
     calls_before, credits_before = client.counter.api_calls, client.counter.credits
     with sync_lock(engine, wait_seconds=settings.sync.lock_wait_seconds):
         report = SyncSummary(mode)
-        run = _Run(client, engine, settings, now, report, _start_run(engine, mode, now),
+        run = _Run(client, engine, settings, now, report, sync_state.start_run(engine, mode, now),
                    progress or (lambda _count: None))  # fmt: skip
         outcome, error = "failed", None
         try:
@@ -165,7 +120,7 @@ def sync_once(
 
 def _run_passes(run: _Run, *, full: bool, since: datetime | None, reconcile: bool) -> None:
     sync = run.settings.sync
-    last = _last_runs(run.engine)
+    last = sync_state.last_runs(run.engine)
     cursor = since or (_start(sync.start_date) if full else None)
     _ticket_pass(run, TICKETS, None, cursor)
     if full or _due(last.get(DELETED), run.now, minutes=sync.deleted_spam_minutes):
@@ -177,12 +132,7 @@ def _run_passes(run: _Run, *, full: bool, since: datetime | None, reconcile: boo
     if reconcile or _due(last.get(RECONCILE), run.now, minutes=sync.reconcile_minutes):
         _reconcile_pass(run)
     _retry_quarantined(run)
-    table = QUARANTINE_TABLE
-    still_bad = select(func.count()).where(
-        table.c.last_seen_at == run.now, table.c.resolved_at.is_(None)
-    )
-    with run.engine.connect() as connection:
-        run.report.quarantined = int(connection.execute(still_bad).scalar() or 0)
+    run.report.quarantined = sync_state.still_quarantined(run.engine, seen_at=run.now)
 
 
 def _due(last_run_at: datetime | None, now: datetime, *, minutes: float) -> bool:
@@ -204,69 +154,22 @@ def _start(start_date: date | None) -> datetime:
 def _ticket_pass(
     run: _Run, pass_name: str, ticket_filter: str | None, cursor: datetime | None
 ) -> None:
-    """Page through tickets updated since the cursor, oldest first, one commit per page."""
+    """Store the tickets updated since the cursor, oldest first, one commit per page."""
     run.report.passes.append(pass_name)
     if cursor is None:
-        watermark = _watermark(run.engine, pass_name)
+        watermark = sync_state.watermark(run.engine, pass_name)
         overlap = timedelta(minutes=run.settings.sync.overlap_minutes)
         cursor = watermark - overlap if watermark else _start(run.settings.sync.start_date)
-    seen_at_cursor: set[Any] = set()
-    page, fetched, page_size = 1, 0, run.client.page_size
-    while True:
-        if page > MAX_PAGE:
-            raise SyncError(
-                f"more than {MAX_PAGE * page_size:,} tickets share updated_at "
-                f"{format_instant(cursor)}: Freshdesk cannot list past its page {MAX_PAGE}"
-            )
-        params: dict[str, Any] = {
-            "updated_since": format_instant(cursor),
-            "order_by": "updated_at",
-            "order_type": "asc",
-            "per_page": page_size,
-            "include": LIST_INCLUDE,
-        }
-        if ticket_filter:
-            params["filter"] = ticket_filter
-        if page > 1:
-            params["page"] = page
-        try:
-            result = run.client.list_tickets(params)
-        except FreshdeskValidationError as error:
-            if not error.is_page_limit or page == 1:
-                raise
-            page = MAX_PAGE + 1  # a server that counts pages differently: same dead end
-            continue
+    fetched = 0
+    for records in run.client.ticket_pages(cursor, ticket_filter):
         run.report.pages += 1
-        records = [
-            record
-            for record in result.records
-            if not (record.get("id") in seen_at_cursor and _updated_at(record) == cursor)
-        ]
         _store_tickets(run, records, pass_name=pass_name)
         fetched += len(records)
         run.progress(fetched)
-        if len(result.records) < page_size or not result.has_next:
-            _mark_run(run.engine, pass_name, run.now)
-            return
-        last = _updated_at(result.records[-1])
-        if last is not None and last > cursor:
-            cursor, page = last, 1
-            seen_at_cursor = {r.get("id") for r in result.records if _updated_at(r) == last}
-        else:  # a whole page within one second: page on at that second
-            seen_at_cursor |= {record.get("id") for record in result.records}
-            page += 1
+    sync_state.mark_run(run.engine, pass_name, run.now)
 
 
-def _updated_at(record: Mapping[str, Any]) -> datetime | None:
-    """A record's ``updated_at`` for paging and the watermark; None when unreadable (the
-    record itself is quarantined, the scan goes on)."""
-    try:
-        return instant(record, "updated_at", f"ticket {record.get('id')}")
-    except RecordError:
-        return None
-
-
-def _store_tickets(run: _Run, records: list[dict[str, Any]], *, pass_name: str) -> None:
+def _store_tickets(run: _Run, records: list[Record], *, pass_name: str) -> None:
     """Store one page with its transitions, replies and change log, and move the watermark,
     in one transaction.
 
@@ -278,15 +181,13 @@ def _store_tickets(run: _Run, records: list[dict[str, Any]], *, pass_name: str) 
     """
     if not records:
         return
-    rows, bad = [], []
-    for record in records:
-        try:
-            rows.append(_flagged(ticket_row(record, now=run.now), pass_name))
-        except RecordError as error:
-            bad.append((record, str(error)))
-    rows.sort(key=lambda row: (row["id"], row["updated_at"]))
-    with run.engine.begin() as connection:
-        stored = _stored_tickets(connection, sorted({row["id"] for row in rows}))
+    mapped = run.client.ticket_rows(records, now=run.now)
+    rows = sorted(
+        (_flagged(row, pass_name) for row in mapped.rows),
+        key=lambda row: (row["id"], row["updated_at"]),
+    )
+    with transaction(run.engine) as connection:
+        stored = tickets.stored_tickets(connection, sorted({row["id"] for row in rows}))
         page = _PageWrites(run)
         for row in rows:
             old = stored.get(row["id"])
@@ -296,11 +197,14 @@ def _store_tickets(run: _Run, records: list[dict[str, Any]], *, pass_name: str) 
             page.apply(row, old)
             stored[row["id"]] = row
         page.write(connection)
-        quarantine(connection, "ticket", bad, now=run.now, stored=set(page.tickets))
+        stored_ids = set(page.tickets)
+        sync_state.quarantine(connection, "ticket", mapped.rejected, now=run.now, stored=stored_ids)
+        for bad in mapped.rejected:
+            log.warning("quarantined a Freshdesk ticket record: %s", bad.reason)
         if pass_name in (TICKETS, DELETED, SPAM):  # past the bad records too
-            seen = [row["updated_at"] for row in rows] + [_updated_at(r) for r, _ in bad]
+            seen = [row["updated_at"] for row in rows] + [r.updated_at for r in mapped.rejected]
             newest = max((at for at in seen if at is not None), default=None)
-            _set_state(connection, pass_name, watermark=newest)
+            sync_state.set_state(connection, pass_name, watermark=newest)
 
 
 @dataclass
@@ -321,16 +225,16 @@ class _PageWrites:
         row["first_seen_at"] = old["first_seen_at"] if old else run.now
         if old is None:  # its arrival is first_seen_at: the change log holds changes only
             run.report.tickets_new += 1
-        elif diff := changed_fields(old, row):
+        elif diff := run.client.changed_fields(old, row):
             run.report.tickets_updated += 1
             self.changes.append(_change(run, row["id"], diff))
             run.report.deleted += "deleted" in diff and bool(row.get("deleted"))
             run.report.spam += "spam" in diff and bool(row.get("spam"))
         if old is None or row["updated_at"] > old["updated_at"]:
-            self.snapshots.append(_snapshot(row, run.now))
-            previous = status_facts(old) if old else None
+            self.snapshots.append(tickets.snapshot_row(row, run.now))
+            previous = run.client.status_facts(old) if old else None
             self.transitions += _transition_rows(
-                row["id"], detect_transitions(previous, status_facts(row)), run.now
+                row["id"], detect_transitions(previous, run.client.status_facts(row)), run.now
             )
         self._reply(row)
         if old is not None and self._replies_may_hide(row, old):
@@ -352,24 +256,15 @@ class _PageWrites:
         return old["status"] in pauses or row["status"] in pauses or went_pending
 
     def _conversation_replies(self, ticket_id: int) -> None:
-        try:
-            entries = self.run.client.conversations(ticket_id)
-        except FreshdeskNotFoundError:
-            return
-        for entry in entries:
-            if entry.get("incoming") is not True or entry.get("private") is True:
-                continue
-            try:
-                at = instant(entry, "created_at", f"ticket {ticket_id} conversation")
-            except RecordError:
-                continue  # one unreadable entry does not hide the others
+        for at in self.run.client.customer_replies(ticket_id):
             self._add_reply(ticket_id, at, "conversation")
 
     def late(self, row: dict[str, Any], old: Mapping[str, Any]) -> None:
         """A snapshot older than the stored one: logged as ignored, kept for the history."""
-        ignored = {"ignored_snapshot": [jsonable(old["updated_at"]), jsonable(row["updated_at"])]}
+        ignored = {"ignored_snapshot": [format_instant(old["updated_at"]),
+                                        format_instant(row["updated_at"])]}  # fmt: skip
         self.changes.append(_change(self.run, row["id"], ignored))
-        self.snapshots.append(_snapshot(row, self.run.now))
+        self.snapshots.append(tickets.snapshot_row(row, self.run.now))
         self.rederive.add(row["id"])
         self._reply(row)
 
@@ -383,23 +278,31 @@ class _PageWrites:
             )
 
     def write(self, connection: Connection) -> None:
-        _upsert(connection, TICKET_TABLE, list(self.tickets.values()),
-                keep=("first_seen_at",), keep_if_null=("description_text",))  # fmt: skip
-        _insert_new(connection, SNAPSHOT_TABLE, self.snapshots)
-        _insert_new(connection, REPLY_TABLE, self.replies)
-        _insert(connection, StatusTransition, self.transitions)
-        _insert(connection, TicketChange, self.changes)
+        tickets.write_page(connection, tickets=list(self.tickets.values()),
+                           snapshots=self.snapshots, replies=self.replies,
+                           transitions=self.transitions, changes=self.changes)  # fmt: skip
         self.run.report.transitions += len(self.transitions)
         for ticket_id in sorted(self.rederive):
-            self.run.report.transitions += _rederive_history(connection, ticket_id, self.run.now)
+            self.run.report.transitions += self._rederive_history(connection, ticket_id)
 
+    def _rederive_history(self, connection: Connection, ticket_id: int) -> int:
+        """Derive a ticket's transitions again from every snapshot, in ``updated_at`` order.
 
-def _snapshot(row: Mapping[str, Any], now: datetime) -> dict[str, Any]:
-    return {
-        "ticket_id": row["id"],
-        "observed_at": now,
-        **{name: row.get(name) for name in SNAPSHOT_FIELDS},
-    }
+        The transitions it replaces are superseded (``--as-of`` still sees them as they
+        were); returns the number of transitions added.
+        """
+        derived: list[Transition] = []
+        previous: StatusFacts | None = None
+        for snapshot in tickets.snapshots_in_order(connection, ticket_id):
+            current = self.run.client.status_facts(snapshot)
+            derived += detect_transitions(previous, current)
+            previous = current
+        wanted = [(t.from_status, t.to_status, t.at, str(t.kind), t.evidence) for t in derived]
+        if tickets.live_transitions(connection, ticket_id) == wanted:
+            return 0
+        rows = _transition_rows(ticket_id, derived, self.run.now)
+        tickets.replace_transitions(connection, ticket_id, rows, now=self.run.now)
+        return len(rows)
 
 
 def _transition_rows(
@@ -419,36 +322,6 @@ def _transition_rows(
     ]
 
 
-def _rederive_history(connection: Connection, ticket_id: int, now: datetime) -> int:
-    """Derive a ticket's transitions again from every snapshot, in ``updated_at`` order.
-
-    The transitions it replaces are marked superseded (``--as-of`` still sees them as they
-    were); returns the number of transitions added.
-    """
-    query = (
-        select(*[SNAPSHOT_TABLE.c[name] for name in SNAPSHOT_FIELDS])
-        .where(SNAPSHOT_TABLE.c.ticket_id == ticket_id)
-        .order_by(SNAPSHOT_TABLE.c.updated_at)
-    )
-    derived: list[Transition] = []
-    previous: StatusFacts | None = None
-    for snapshot in connection.execute(query).mappings():
-        current = status_facts(dict(snapshot))
-        derived += detect_transitions(previous, current)
-        previous = current
-    table = table_of(StatusTransition)
-    live = (table.c.ticket_id == ticket_id) & table.c.superseded_at.is_(None)
-    key = [table.c.from_status, table.c.to_status, table.c.at, table.c.kind, table.c.evidence]
-    kept = [tuple(row) for row in connection.execute(select(*key).where(live).order_by(table.c.id))]
-    wanted = [(t.from_status, t.to_status, t.at, str(t.kind), t.evidence) for t in derived]
-    if kept == wanted:
-        return 0
-    connection.execute(update(table).where(live).values(superseded_at=now))
-    rows = _transition_rows(ticket_id, derived, now)
-    _insert(connection, StatusTransition, rows)
-    return len(rows)
-
-
 def _flagged(row: dict[str, Any], pass_name: str) -> dict[str, Any]:
     # A new poll may change what the rules see: the clock engine classifies it again.
     row["rule_verdict"] = row["rule_fingerprint"] = None
@@ -457,14 +330,6 @@ def _flagged(row: dict[str, Any], pass_name: str) -> dict[str, Any]:
     row["spam"] = pass_name == SPAM or (pass_name == RECONCILE and row["spam"])
     row["gone"] = False
     return row
-
-
-def _stored_tickets(connection: Connection, ids: list[int]) -> dict[int, dict[str, Any]]:
-    columns = [
-        column for column in TICKET_TABLE.columns if column.name not in ("raw", "description_text")
-    ]
-    result = connection.execute(select(*columns).where(TICKET_TABLE.c.id.in_(ids)))
-    return {row["id"]: dict(row) for row in result.mappings()}
 
 
 def _change(run: _Run, ticket_id: int, changes: dict[str, Any]) -> dict[str, Any]:
@@ -479,69 +344,9 @@ def _change(run: _Run, ticket_id: int, changes: dict[str, Any]) -> dict[str, Any
 # -- quarantine ----------------------------------------------------------------------------
 
 
-def quarantine(
-    connection: Connection,
-    kind: str,
-    bad: Sequence[tuple[Mapping[str, Any], str]],
-    *,
-    now: datetime,
-    stored: set[int],
-) -> None:
-    """Keep each bad record with its reason (one row per record, attempts counted), and
-    resolve the quarantine of records whose valid version was just stored."""
-    table = QUARANTINE_TABLE
-    if stored:
-        connection.execute(
-            update(table)
-            .where(
-                table.c.kind == kind, table.c.ticket_id.in_(stored), table.c.resolved_at.is_(None)
-            )
-            .values(resolved_at=now)
-        )
-    for record, reason in bad:
-        raw = json.dumps(record, sort_keys=True, default=str)
-        ticket_id = record_id(record)
-        key = (
-            str(ticket_id)
-            if ticket_id is not None
-            else hashlib.sha256(raw.encode()).hexdigest()[:24]
-        )
-        where = (table.c.kind == kind) & (table.c.record_key == key)
-        again = {"raw": raw, "reason": reason, "last_seen_at": now, "resolved_at": None}
-        found = connection.execute(
-            update(table).where(where).values(attempts=table.c.attempts + 1, **again)
-        )
-        if not found.rowcount:
-            connection.execute(table.insert().values(
-                kind=kind, record_key=key, ticket_id=ticket_id, raw=raw, reason=reason,
-                first_seen_at=now, last_seen_at=now, attempts=1,
-            ))  # fmt: skip
-        log.warning("quarantined a Freshdesk %s record: %s", kind, reason)
-
-
-def quarantined_records(engine: Engine, *, limit: int = 5) -> tuple[int, list[str]]:
-    """How many records wait in quarantine, and the reasons of the latest few."""
-    table = QUARANTINE_TABLE
-    waiting = table.c.resolved_at.is_(None)
-    with engine.connect() as connection:
-        count = int(connection.execute(select(func.count()).where(waiting)).scalar() or 0)
-        latest = select(table.c.reason).where(waiting).order_by(table.c.last_seen_at.desc())
-        reasons = list(connection.execute(latest.limit(limit)).scalars())
-    return count, reasons
-
-
 def _retry_quarantined(run: _Run) -> None:
     """Re-read quarantined tickets by id: a valid version is stored and resolves them."""
-    table = QUARANTINE_TABLE
-    query = (
-        select(table.c.ticket_id)
-        .where(table.c.kind == "ticket", table.c.resolved_at.is_(None))
-        .where(table.c.ticket_id.is_not(None))
-        .order_by(table.c.last_seen_at)
-        .limit(run.settings.sync.reconcile_batch)
-    )
-    with run.engine.connect() as connection:
-        ids = list(connection.execute(query).scalars())
+    ids = sync_state.quarantined_ticket_ids(run.engine, limit=run.settings.sync.reconcile_batch)
     if ids:
         run.report.passes.append("quarantine")
     for ticket_id in ids:
@@ -555,187 +360,60 @@ def _retry_quarantined(run: _Run) -> None:
 
 def _companies_pass(run: _Run) -> None:
     run.report.passes.append(COMPANIES)
-    watermark = _watermark(run.engine, COMPANIES)
-    rows = []
-    try:
-        for record in run.client.iter_companies(format_instant(watermark) if watermark else None):
-            rows.append(company_row(record))
-    except RecordError as error:
-        raise SyncError(f"Freshdesk sent a company that cannot be stored: {error}") from None
-    with run.engine.begin() as connection:
-        _upsert(connection, table_of(Company), rows)
+    rows = run.client.company_rows(sync_state.watermark(run.engine, COMPANIES))
+    with transaction(run.engine) as connection:
+        tickets.store_companies(connection, rows)
         newest = max((row["updated_at"] for row in rows if row["updated_at"]), default=None)
-        _set_state(connection, COMPANIES, watermark=newest, last_run_at=run.now)
+        sync_state.set_state(connection, COMPANIES, watermark=newest, last_run_at=run.now)
     run.report.companies += len(rows)
 
 
 def _ticket_fields_pass(run: _Run) -> None:
     run.report.passes.append(TICKET_FIELDS)
-    rows = [
-        {
-            "id": record["id"],
-            "name": str(record.get("name")),
-            "label": record.get("label"),
-            "type": record.get("type"),
-            "choices": record.get("choices"),
-            "fetched_at": run.now,
-        }
-        for record in run.client.ticket_fields()
-        if isinstance(record.get("id"), int)
-    ]
-    with run.engine.begin() as connection:
-        _upsert(connection, table_of(TicketField), rows)
-        _set_state(connection, TICKET_FIELDS, last_run_at=run.now)
+    rows = run.client.ticket_field_rows()
+    with transaction(run.engine) as connection:
+        tickets.store_ticket_fields(connection, rows, fetched_at=run.now)
+        sync_state.set_state(connection, TICKET_FIELDS, last_run_at=run.now)
 
 
 def _reconcile_pass(run: _Run) -> None:
     """Re-read, by id, open tickets that no list pass has shown lately (404 → gone)."""
     run.report.passes.append(RECONCILE)
     sync = run.settings.sync
-    closed = {*run.settings.restoration.restored_statuses}
-    stale_before = run.now - timedelta(minutes=sync.reconcile_minutes)
-    query = (
-        select(TICKET_TABLE.c.id)
-        .where(
-            TICKET_TABLE.c.status.not_in(closed),
-            TICKET_TABLE.c.last_seen_at < stale_before,
-            ~TICKET_TABLE.c.deleted,
-            ~TICKET_TABLE.c.spam,
-            ~TICKET_TABLE.c.gone,
-        )
-        .order_by(TICKET_TABLE.c.last_seen_at, TICKET_TABLE.c.id)
-        .limit(sync.reconcile_batch)
+    stale = tickets.reconcile_candidates(
+        run.engine,
+        closed=run.settings.restoration.restored_statuses,
+        stale_before=run.now - timedelta(minutes=sync.reconcile_minutes),
+        limit=sync.reconcile_batch,
     )
-    with run.engine.connect() as connection:
-        stale = list(connection.execute(query).scalars())
     for ticket_id in stale:
         record = run.client.view_ticket(ticket_id)
         if record is not None:
             _store_tickets(run, [record], pass_name=RECONCILE)
             continue
-        with run.engine.begin() as connection:
-            connection.execute(
-                update(TICKET_TABLE)
-                .where(TICKET_TABLE.c.id == ticket_id)
-                .values(gone=True, last_seen_at=run.now)
-            )
-            _insert(connection, TicketChange, [_change(run, ticket_id, {"gone": [False, True]})])
+        gone = _change(run, ticket_id, {"gone": [False, True]})
+        tickets.mark_gone(run.engine, ticket_id, gone, now=run.now)
         run.report.gone += 1
-    _mark_run(run.engine, RECONCILE, run.now)
+    sync_state.mark_run(run.engine, RECONCILE, run.now)
 
 
 # -- bookkeeping -------------------------------------------------------------------------
 
 
-def _upsert(
-    connection: Connection,
-    table: Table,
-    rows: list[dict[str, Any]],
-    *,
-    keep: Iterable[str] = (),
-    keep_if_null: Iterable[str] = (),
-) -> None:
-    """Insert or update by primary key, as one executemany with a cached statement.
-
-    ``keep`` columns are never overwritten; ``keep_if_null`` ones only by a non-null value.
-    """
-    if not rows:
-        return
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(table)
-    key_columns = [column.name for column in table.primary_key.columns]
-    updated = sorted(set(rows[0]) - {*key_columns, *keep})
-    nullable_kept = set(keep_if_null)
-    statement = statement.on_conflict_do_update(
-        index_elements=key_columns,
-        set_={
-            name: func.coalesce(statement.excluded[name], table.c[name])
-            if name in nullable_kept
-            else statement.excluded[name]
-            for name in updated
-        },
-    )
-    connection.execute(statement, rows)
-
-
-def _insert(connection: Connection, model: type[SQLModel], rows: list[dict[str, Any]]) -> None:
-    if rows:
-        connection.execute(table_of(model).insert(), rows)
-
-
-def _insert_new(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert the rows whose unique key is not stored yet (a fact seen twice is one fact)."""
-    if rows:
-        dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-        connection.execute(dialect.insert(table).on_conflict_do_nothing(), rows)
-
-
-def _watermark(engine: Engine, pass_name: str) -> datetime | None:
-    with engine.connect() as connection:
-        query = select(STATE_TABLE.c.watermark).where(STATE_TABLE.c.pass_name == pass_name)
-        return cast("datetime | None", connection.execute(query).scalar())
-
-
-def _last_runs(engine: Engine) -> dict[str, datetime | None]:
-    with engine.connect() as connection:
-        rows = connection.execute(select(STATE_TABLE.c.pass_name, STATE_TABLE.c.last_run_at))
-        return {name: last for name, last in rows}
-
-
-def _set_state(
-    connection: Connection,
-    pass_name: str,
-    *,
-    watermark: datetime | None = None,
-    last_run_at: datetime | None = None,
-) -> None:
-    """Record a pass's progress; a watermark only ever moves forward."""
-    table = STATE_TABLE
-    where = table.c.pass_name == pass_name
-    current = connection.execute(select(table).where(where)).mappings().first()
-    values: dict[str, Any] = {}
-    if watermark is not None and not (
-        current and current["watermark"] and current["watermark"] >= watermark
-    ):
-        values["watermark"] = watermark
-    if last_run_at is not None:
-        values["last_run_at"] = last_run_at
-    if current is None:
-        connection.execute(
-            table.insert(),
-            [{"pass_name": pass_name, "watermark": None, "last_run_at": None, **values}],
-        )
-    elif values:
-        connection.execute(update(table).where(where).values(**values))
-
-
-def _mark_run(engine: Engine, pass_name: str, now: datetime) -> None:
-    with engine.begin() as connection:
-        _set_state(connection, pass_name, last_run_at=now)
-
-
-def _start_run(engine: Engine, mode: str, now: datetime) -> int:
-    with engine.begin() as connection:
-        insert = RUN_TABLE.insert().values(mode=mode, started_at=now, outcome="running")
-        key = connection.execute(insert).inserted_primary_key
-        return int(cast("tuple[int]", key)[0])  # a single-row insert always reports its key
-
-
 def _finish_run(run: _Run, *, outcome: str, error: str | None) -> None:
     report = run.report
-    with run.engine.begin() as connection:
-        connection.execute(
-            update(RUN_TABLE)
-            .where(RUN_TABLE.c.id == run.run_id)
-            .values(
-                finished_at=run.now + timedelta(seconds=round(report.seconds)),
-                outcome=outcome,
-                pages=report.pages,
-                api_calls=report.api_calls,
-                credits=report.credits,
-                tickets_new=report.tickets_new,
-                tickets_updated=report.tickets_updated,
-                transitions=report.transitions,
-                errors=error,
-            )
-        )
+    sync_state.finish_run(
+        run.engine,
+        run.run_id,
+        finished_at=run.now + timedelta(seconds=round(report.seconds)),
+        outcome=outcome,
+        errors=error,
+        counts={
+            "pages": report.pages,
+            "api_calls": report.api_calls,
+            "credits": report.credits,
+            "tickets_new": report.tickets_new,
+            "tickets_updated": report.tickets_updated,
+            "transitions": report.transitions,
+        },
+    )

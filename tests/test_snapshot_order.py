@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Engine, delete, select
 
 from sla_tracker.config import Settings
+from sla_tracker.helpdesk.freshdesk.adapter import FreshdeskAdapter
 from sla_tracker.helpdesk.freshdesk.client import Page
 from sla_tracker.helpdesk.freshdesk.simulator.dataset import Dataset, SimTicket
 from sla_tracker.helpdesk.freshdesk.simulator.server import SimulatorState, render_ticket
@@ -43,7 +44,7 @@ BOOKKEEPING = {"first_seen_at", "last_seen_at", "is_escalated", "fr_escalated", 
                "raw"}  # fmt: skip
 
 
-class PagesClient:
+class PagesClient(FreshdeskAdapter):
     """A Freshdesk stand-in that hands out prepared list pages, one per sync."""
 
     page_size = 100

@@ -29,7 +29,7 @@ from sla_tracker.core.calendar import FIRST_YEAR, LAST_YEAR, BusinessCalendar, C
 from sla_tracker.core.instants import format_instant, parse_instant
 from sla_tracker.decisions import DecisionError
 from sla_tracker.delivery.smtp import MailError
-from sla_tracker.helpdesk.freshdesk.client import FreshdeskClient, FreshdeskError
+from sla_tracker.helpdesk import HelpdeskError
 from sla_tracker.judge import JudgedTicket, evaluate_tickets, keep_rule_verdicts
 from sla_tracker.money import ContractError, CustomerPeriod, customer_periods
 from sla_tracker.present.output import sync_progress
@@ -37,13 +37,14 @@ from sla_tracker.reports.weekly import ReportError
 from sla_tracker.storage.engine import StoreError, sqlite_folder
 from sla_tracker.storage.schema import open_store
 from sla_tracker.storage.tables import BIGINT
-from sla_tracker.sync import SyncError, SyncSummary, sync_once
+from sla_tracker.sync import SyncSummary, sync_once
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from datetime import datetime
     from pathlib import Path
 
+    from sla_tracker.helpdesk import HelpdeskClient
     from sla_tracker.storage.engine import Engine
 
 
@@ -82,7 +83,7 @@ class TrackerGroup(click.Group):
         try:
             return super().invoke(ctx)
         except (
-            ConfigError, CalendarError, StoreError, FreshdeskError, SyncError, DecisionError,
+            ConfigError, CalendarError, StoreError, HelpdeskError, DecisionError,
             ContractError, ReportError, MailError,
         ) as error:  # fmt: skip
             raise click.ClickException(redact(str(error))) from None
@@ -224,7 +225,7 @@ def check_config(runtime: Runtime) -> None:
     click.echo(f"OK: {settings.source} (calendar {calendar.name}, {calendar.timezone})")
 
 
-def _sync(runtime: Runtime, client: FreshdeskClient, **options: Any) -> SyncSummary:
+def _sync(runtime: Runtime, client: HelpdeskClient, **options: Any) -> SyncSummary:
     with sync_progress() as progress:
         report = sync_once(
             client, runtime.engine, runtime.settings, now=runtime.now, progress=progress, **options

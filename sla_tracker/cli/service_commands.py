@@ -30,7 +30,8 @@ from sla_tracker.storage.locks import lock_holder, service_lock
 from sla_tracker.storage.reports import latest_report_run
 from sla_tracker.storage.runs import last_sync_run, pass_last_run
 from sla_tracker.storage.schema import upgrade
-from sla_tracker.sync import RECONCILE, quarantined_records
+from sla_tracker.storage.sync_state import quarantined_records
+from sla_tracker.sync import RECONCILE
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

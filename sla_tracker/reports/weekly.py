@@ -23,7 +23,7 @@ from sla_tracker.policies import rules_fingerprint, verdict_from_json
 from sla_tracker.storage.deliveries import WEEKLY_REPORTS
 from sla_tracker.storage.reports import latest_report_run, record_report_run, relevant_ticket_ids
 from sla_tracker.storage.runs import sync_runs_between
-from sla_tracker.sync import quarantined_records
+from sla_tracker.storage.sync_state import quarantined_records
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -6,7 +6,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sla_tracker.core.timeline import StatusFacts, Transition, TransitionKind, detect_transitions
-from sla_tracker.helpdesk.freshdesk.mapping import CLOSED, OPEN, PENDING, RESOLVED, status_facts
+from sla_tracker.helpdesk.freshdesk.mapping import status_facts
+from sla_tracker.helpdesk.freshdesk.vocabulary import CLOSED, OPEN, PENDING, RESOLVED
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 

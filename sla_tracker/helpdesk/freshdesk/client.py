@@ -30,6 +30,8 @@ from tenacity import (
 )
 
 from sla_tracker import __version__
+from sla_tracker.helpdesk import CallCounter, HelpdeskError, HelpdeskNotFound
+from sla_tracker.helpdesk.freshdesk.adapter import FreshdeskAdapter
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -48,7 +50,7 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 LOG = logging.getLogger("sla_tracker.helpdesk.freshdesk.client")
 
 
-class FreshdeskError(Exception):
+class FreshdeskError(HelpdeskError):
     """A Freshdesk call failed; the message names the endpoint and what to do."""
 
     def __init__(self, message: str, status_code: int | None = None) -> None:
@@ -60,7 +62,7 @@ class FreshdeskAuthError(FreshdeskError):
     """401/403: the key is wrong, or its agent may not see this. Permanent."""
 
 
-class FreshdeskNotFoundError(FreshdeskError):
+class FreshdeskNotFoundError(FreshdeskError, HelpdeskNotFound):
     """404: a wrong domain or URL, or a ticket that no longer exists. Permanent."""
 
 
@@ -96,14 +98,9 @@ class Page:
 
 
 @dataclass
-class CallCounter:
-    api_calls: int = 0
-    credits: int = 0
-
-
-@dataclass
-class FreshdeskClient:
-    """A paced, retrying Freshdesk client; ``sleep`` and ``monotonic`` are injectable.
+class FreshdeskClient(FreshdeskAdapter):
+    """A paced, retrying Freshdesk client (the sync's help desk, through its adapter);
+    ``sleep`` and ``monotonic`` are injectable.
 
     Without ``sleep``, waits are ``stop.wait``: setting ``stop`` (a SIGTERM handler does)
     ends any back-off or pacing wait at once with :class:`FreshdeskStopped`.

@@ -8,10 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 from sla_tracker.core.instants import parse_instant
 from sla_tracker.core.timeline import Milestone, StatusFacts
+from sla_tracker.helpdesk import MappedTickets, Rejected
+from sla_tracker.helpdesk.freshdesk.vocabulary import MILESTONES, OPEN
 from sla_tracker.storage.tables import BIGINT
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
 
 STAT_FIELDS = (
     "first_responded_at",
@@ -43,19 +45,6 @@ TRACKED_FIELDS = (
     "spam",
     "deleted",
     "gone",
-)
-
-
-# A ticket version's status facts, kept for every ``updated_at`` in the snapshot log.
-SNAPSHOT_FIELDS = (
-    "updated_at",
-    "status",
-    "created_at",
-    "status_updated_at",
-    "pending_since",
-    "resolved_at",
-    "closed_at",
-    "reopened_at",
 )
 
 
@@ -134,6 +123,28 @@ def ticket_row(record: Mapping[str, Any], *, now: datetime) -> dict[str, Any]:
     return row
 
 
+def ticket_rows(records: Sequence[Mapping[str, Any]], *, now: datetime) -> MappedTickets:
+    """Each record as a ``ticket`` row, or rejected with the reason it cannot be stored."""
+    mapped = MappedTickets()
+    for record in records:
+        try:
+            mapped.rows.append(ticket_row(record, now=now))
+        except RecordError as error:
+            mapped.rejected.append(
+                Rejected(record, str(error), record_id(record), updated_at(record))
+            )
+    return mapped
+
+
+def updated_at(record: Mapping[str, Any]) -> datetime | None:
+    """A record's ``updated_at`` for paging and the watermark; None when unreadable (the
+    record itself is quarantined, the scan goes on)."""
+    try:
+        return instant(record, "updated_at", f"ticket {record.get('id')}")
+    except RecordError:
+        return None
+
+
 def record_id(record: Mapping[str, Any]) -> int | None:
     """The record's id when it is a storable one (a 64-bit integer), else None."""
     value = record.get("id")
@@ -166,16 +177,6 @@ def company_row(record: Mapping[str, Any]) -> dict[str, Any]:
         "updated_at": instant(record, "updated_at", what),
         "raw": dict(record),
     }
-
-
-OPEN, PENDING, RESOLVED, CLOSED = 2, 3, 4, 5  # Freshdesk's built-in statuses
-# The stats milestones and the status each one means.
-MILESTONES = (
-    ("pending_since", PENDING),
-    ("resolved_at", RESOLVED),
-    ("closed_at", CLOSED),
-    ("reopened_at", OPEN),
-)
 
 
 def status_facts(row: Mapping[str, Any]) -> StatusFacts:
