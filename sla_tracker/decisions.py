@@ -20,7 +20,8 @@ from sla_tracker.storage.writes import transaction
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from sqlalchemy import Connection, Engine
+    from sla_tracker.storage.engine import Engine
+    from sla_tracker.storage.writes import Connection
 
 # C11: the causes for which the provider is not answerable.
 EXCLUSION_REASONS = (

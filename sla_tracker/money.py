@@ -39,11 +39,10 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
     from pathlib import Path
 
-    from sqlalchemy import Engine
-
     from sla_tracker.config import Settings
     from sla_tracker.core.calendar import BusinessCalendar
     from sla_tracker.judge import JudgedTicket
+    from sla_tracker.storage.engine import Engine
 
 BREACHED = (ClockState.BREACHED, ClockState.BREACHED_CLOSED)
 CSV_COLUMNS = (

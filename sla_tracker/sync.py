@@ -28,10 +28,10 @@ from sla_tracker.storage.writes import transaction
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
 
-    from sqlalchemy import Connection, Engine
-
     from sla_tracker.config import Settings
     from sla_tracker.helpdesk import HelpdeskClient, Record
+    from sla_tracker.storage.engine import Engine
+    from sla_tracker.storage.writes import Connection
 
 TICKETS, DELETED, SPAM = "tickets", "deleted", "spam"
 COMPANIES, TICKET_FIELDS, RECONCILE = "companies", "ticket_fields", "reconcile"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import Connection as Connection  # re-exported: a transaction's handle
 from sqlalchemy import func
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -13,7 +14,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
     from contextlib import AbstractContextManager
 
-    from sqlalchemy import Connection, Engine, Table
+    from sqlalchemy import Engine, Table
 
 
 def insert(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
