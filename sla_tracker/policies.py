@@ -51,10 +51,14 @@ def rules_from_settings(settings: Settings) -> dict[str, RuleBook]:
     }
 
 
+def fingerprint(data: Any) -> str:
+    """A short digest of JSON-ready settings: equal settings, equal fingerprints."""
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
 def rules_fingerprint(settings: Settings) -> str:
     """Changes whenever a rule (or its order) changes, so a stale verdict is never reused."""
-    data = settings.classification.model_dump(mode="json")
-    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+    return fingerprint(settings.classification.model_dump(mode="json"))
 
 
 def facts_from_row(row: Mapping[str, Any]) -> TicketFacts:
@@ -113,8 +117,7 @@ def indemnity_options(settings: Settings) -> tuple[Basis, Overlap]:
 
 def settings_fingerprint(settings: Settings) -> str:
     """A short digest of every setting that can change a verdict (secrets left out)."""
-    data = settings.model_dump(mode="json", exclude={"freshdesk", "smtp", "database"})
-    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:12]
+    return fingerprint(settings.model_dump(mode="json", exclude={"freshdesk", "smtp", "database"}))
 
 
 def phase_mapping(settings: Settings) -> Callable[[int], Phase]:

@@ -9,6 +9,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import Engine
+from sqlmodel import SQLModel
+
 from sla_tracker.alerts import due_events, record_events
 from sla_tracker.calendar_files import load_named_calendar
 from sla_tracker.config import Settings
@@ -109,3 +112,10 @@ def alert_once(scenario: Scenario) -> tuple[int, int, int]:
     )
     sent, failed = send_pending(scenario.engine, scenario.settings, now=scenario.now)
     return new, sent, failed
+
+
+def empty_store(engine: Engine) -> None:
+    """Delete every row of every table: one store reused across hypothesis examples."""
+    with engine.begin() as connection:
+        for table in reversed(SQLModel.metadata.sorted_tables):
+            connection.execute(table.delete())

@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, select
+from sqlalchemy import select
 
 from sla_tracker.calendar_files import load_named_calendar
 from sla_tracker.config import Settings
@@ -30,23 +30,17 @@ from sla_tracker.helpdesk.freshdesk.client import FreshdeskClient
 from sla_tracker.judge import evaluate_tickets
 from sla_tracker.storage.schema import open_store
 from sla_tracker.storage.tables import (
-    CustomerReply,
     QuarantinedRecord,
-    StatusTransition,
-    SyncRun,
     SyncState,
     Ticket,
-    TicketChange,
-    TicketSnapshot,
     table_of,
 )
 from sla_tracker.sync import sync_once
+from tests.scenarios import empty_store
 
 NOW = datetime(2026, 11, 30, 12, tzinfo=UTC)
 SETTINGS = Settings.model_validate({"sync": {"start_date": "2026-01-01"}})
 CALENDAR = load_named_calendar("fr-support", SETTINGS)
-TABLES = (Ticket, StatusTransition, TicketSnapshot, CustomerReply, TicketChange, SyncState,
-          SyncRun, QuarantinedRecord)  # fmt: skip
 CORRUPTIONS: dict[str, Any] = {
     "null status": ("status", None),
     "no created_at": ("created_at", ...),
@@ -149,9 +143,7 @@ def test_a_page_of_good_and_bad_records_stores_the_good_and_quarantines_the_bad(
     bad: list[tuple[dict[str, Any], str]],
     shuffle: Any,
 ) -> None:
-    with ENGINE.begin() as connection:
-        for model in TABLES:
-            connection.execute(delete(table_of(model)))
+    empty_store(ENGINE)
     page = good + [record for record, _ in bad]
     shuffle.shuffle(page)
     stub.page = sorted(page, key=lambda r: str(r.get("updated_at")))
@@ -178,9 +170,7 @@ def test_a_page_of_good_and_bad_records_stores_the_good_and_quarantines_the_bad(
 
 
 def test_a_quarantined_ticket_is_released_when_a_valid_version_arrives(stub: PageServer) -> None:
-    with ENGINE.begin() as connection:
-        for model in TABLES:
-            connection.execute(delete(table_of(model)))
+    empty_store(ENGINE)
     broken = _valid(7, 10, 2)
     broken["status"] = None
     stub.page = [broken]

@@ -16,7 +16,7 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, select
 
 from sla_tracker.config import Settings
 from sla_tracker.helpdesk.freshdesk.adapter import FreshdeskAdapter
@@ -27,14 +27,11 @@ from sla_tracker.storage.schema import open_store
 from sla_tracker.storage.tables import (
     CustomerReply,
     StatusTransition,
-    SyncRun,
-    SyncState,
     Ticket,
-    TicketChange,
-    TicketSnapshot,
     table_of,
 )
 from sla_tracker.sync import sync_once
+from tests.scenarios import empty_store
 
 START = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 SETTINGS = Settings.model_validate({"sync": {"start_date": "2026-01-01"}})
@@ -77,13 +74,10 @@ def _engine(name: str) -> Engine:
 
 
 ENGINES = (_engine("in-order.db"), _engine("shuffled.db"))
-TABLES = (Ticket, StatusTransition, TicketSnapshot, CustomerReply, TicketChange, SyncState, SyncRun)
 
 
 def _deliver(engine: Engine, polls: list[list[dict[str, Any]]]) -> None:
-    with engine.begin() as connection:
-        for model in TABLES:
-            connection.execute(delete(table_of(model)))
+    empty_store(engine)
     client = PagesClient(polls)
     now = datetime(2026, 12, 10, 9, 0, tzinfo=UTC)
     for _ in polls:
@@ -165,9 +159,7 @@ def test_a_ticket_twice_in_one_page_is_one_ticket_with_one_creation() -> None:
     page.insert(1, render_ticket(state, tickets[0], {"stats"}))  # a newer copy, mid-page
     page.append(dict(page[2]))  # and an exact duplicate
     engine = ENGINES[0]
-    with engine.begin() as connection:
-        for model in TABLES:
-            connection.execute(delete(table_of(model)))
+    empty_store(engine)
     client = PagesClient([page])
     report = sync_once(client, engine, SETTINGS, now=START + timedelta(days=1))  # type: ignore[arg-type]
     assert report.tickets_new == 3

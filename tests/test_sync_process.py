@@ -259,7 +259,7 @@ def test_reads_never_make_a_concurrent_sync_fail(simulator: Simulator, tmp_path:
     config = write_config(tmp_path, simulator, "busy")
     first = sync_process(config)
     assert first.wait(120) == 0
-    simulator.state.faults = [Fault("slow", path="/api/v2/tickets", times=10**6, seconds=0.05)]
+    simulator.state.faults = [Fault("slow", path="/api/v2/tickets", times=10**6, seconds=0.02)]
     env = {**os.environ, "SLA_TRACKER_NOW": NOW}
     reads = [sys.executable, "-m", "sla_tracker", "--config", str(config), "tickets", "--json"]
     writer = subprocess.Popen(

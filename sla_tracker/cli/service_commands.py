@@ -28,9 +28,9 @@ from sla_tracker.reports.weekly import (
 from sla_tracker.service.scheduler import Service, build_scheduler, due_report_week, triggers
 from sla_tracker.storage.locks import lock_holder, service_lock
 from sla_tracker.storage.reports import latest_report_run
-from sla_tracker.storage.runs import last_sync_run, pass_last_run
+from sla_tracker.storage.runs import last_sync_run
 from sla_tracker.storage.schema import upgrade
-from sla_tracker.storage.sync_state import quarantined_records
+from sla_tracker.storage.sync_state import last_runs, quarantined_records
 from sla_tracker.sync import RECONCILE
 
 if TYPE_CHECKING:
@@ -225,16 +225,16 @@ def status_command(runtime: Runtime) -> None:
         outcome = last["outcome"] + (f" ({last['errors']})" if last["errors"] else "")
         click.echo(f"Last sync: {format_instant(last['started_at'])}, {last['mode']}, {outcome}")
     settings = runtime.settings
-    last_runs: dict[str, datetime | None] = {
+    ran_at: dict[str, datetime | None] = {
         "sync": last["started_at"] if last else None,
-        "reconcile": pass_last_run(runtime.engine, RECONCILE),
+        "reconcile": last_runs(runtime.engine).get(RECONCILE),
     }
     intervals = {
         "sync": settings.schedule.sync_minutes,
         "reconcile": settings.sync.reconcile_minutes,
     }
     for name, trigger in triggers(settings).items():
-        previous = last_runs.get(name)
+        previous = ran_at.get(name)
         upcoming: datetime | None
         if previous is not None:  # interval jobs: due an interval after their last run
             upcoming = max(runtime.now, previous + timedelta(minutes=intervals[name]))

@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from sla_tracker.storage.tables import AlertEvent, table_of
+from sla_tracker.storage.writes import insert_new
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -18,11 +18,9 @@ EVENTS = table_of(AlertEvent)
 def record_new_events(engine: Engine, rows: list[dict[str, Any]]) -> int:
     """Insert the rows whose event is not recorded yet; returns how many were new."""
     with engine.begin() as connection:
-        dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-        statement = dialect.insert(EVENTS).on_conflict_do_nothing(
-            index_elements=["ticket_id", "clock", "kind", "threshold"]
+        return insert_new(
+            connection, EVENTS, rows, unique=["ticket_id", "clock", "kind", "threshold"]
         )
-        return int(connection.execute(statement, rows).rowcount or 0)
 
 
 def unsent_events(

@@ -1,4 +1,5 @@
-"""What the service, ``status`` and the weekly report read of the syncs that ran."""
+"""What the service, ``status`` and the weekly report read of the sync runs (the sync
+records them through ``storage/sync_state.py``)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from sla_tracker.storage.tables import SyncRun, SyncState, table_of
+from sla_tracker.storage.tables import SyncRun, table_of
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -15,7 +16,6 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
 RUNS = table_of(SyncRun)
-STATES = table_of(SyncState)
 
 
 def last_sync_run(engine: Engine) -> dict[str, Any] | None:
@@ -50,12 +50,3 @@ def synced_before(engine: Engine, instant: datetime) -> bool:
     with engine.connect() as connection:
         found = connection.execute(select(RUNS.c.id).where(RUNS.c.started_at < instant).limit(1))
         return found.first() is not None
-
-
-def pass_last_run(engine: Engine, pass_name: str) -> datetime | None:
-    """When the sync pass ``pass_name`` last ran, or None if it never did."""
-    with engine.connect() as connection:
-        last: datetime | None = connection.execute(
-            select(STATES.c.last_run_at).where(STATES.c.pass_name == pass_name)
-        ).scalar()
-    return last
