@@ -3,7 +3,7 @@
 A help desk is reached through an adapter package beside this file (``freshdesk/`` today):
 its client pages through tickets oldest update first, views one ticket, reads reference data
 and customer replies, and maps its records to the store's rows and the timeline's status
-facts. Nothing outside the adapter and the CLI's wiring imports it.
+facts. Only the composition roots (cli/, service/) import the adapter.
 """
 
 from __future__ import annotations
