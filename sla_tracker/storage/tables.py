@@ -401,6 +401,38 @@ class AlertEvent(SQLModel, table=True):
     last_error: str | None = None
 
 
+class TicketJudgment(SQLModel, table=True):
+    """A ticket's judgment as computed at ``judged_at``, kept so that reads need not rejudge.
+
+    Between two events a clock is a simple function of time, so a later instant's answer is
+    derived from this row (``judge.kept``). The indexed instants let listings filter in SQL:
+    a clock is breached at ``now`` when ``*_breach_at < now`` and at risk when
+    ``*_risk_at <= now`` and it is not breached. The row is valid while ``fingerprint`` is the
+    settings' and ``now < valid_until`` (a bounded exclusion, say, changes the rule then);
+    writers delete it when they change what it was computed from.
+    """
+
+    __tablename__ = "ticket_judgment"
+
+    ticket_id: int = _big_id(primary_key=True)
+    fingerprint: str
+    judged_at: datetime = _instant(nullable=False)
+    valid_until: datetime | None = _instant()
+    listed: bool = True  # not deleted, spam or gone
+    open: bool = True
+    company_id: int | None = _big_id(index=True)
+    group_id: int | None = _big_id()
+    responder_id: int | None = _big_id()
+    severity: str
+    created_at: datetime = _instant(nullable=False)
+    response_breach_at: datetime | None = _instant()
+    restoration_breach_at: datetime | None = _instant()
+    response_risk_at: datetime | None = _instant()
+    restoration_risk_at: datetime | None = _instant()
+    next_deadline: datetime | None = _instant(index=True)  # most urgent first
+    body: dict[str, Any] | None = _json()  # the rest of the judgment, to rebuild it
+
+
 def table_of(model: type[SQLModel]) -> Table:
     """The Core table behind a model, for bulk statements on the hot paths."""
     return cast("Table", model.__table__)  # type: ignore[attr-defined]
