@@ -20,6 +20,8 @@ from sla_tracker.calendar_files import load_calendar_file
 from sla_tracker.core.calendar import BusinessCalendar, OpeningWindow
 from tests.scenarios import Scenario
 
+pytest_plugins = ["tests.browser"]
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
