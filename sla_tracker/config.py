@@ -41,6 +41,9 @@ DEFAULT_CONFIG_FILE = "sla-tracker.toml"
 SECRET_ENV = {
     ("freshdesk", "api_key"): "SLA_TRACKER_FRESHDESK_API_KEY",
     ("smtp", "password"): "SLA_TRACKER_SMTP_PASSWORD",
+    ("web", "token"): "SLA_TRACKER_WEB_TOKEN",
+    ("web", "password"): "SLA_TRACKER_WEB_PASSWORD",
+    ("web", "webhook_secret"): "SLA_TRACKER_WEB_WEBHOOK_SECRET",
 }
 SECRET_SECTIONS = frozenset(section for section, _ in SECRET_ENV)
 SECRET_KEYS = frozenset(key for _, key in SECRET_ENV)
@@ -224,6 +227,41 @@ class ScheduleSettings(_Section):
     standby_poll_seconds: Annotated[float, Field(gt=0, le=3600)] = 5.0
 
 
+LOOPBACK_ADDRESSES = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+class WebSettings(_Section):
+    """The web board (``sla-tracker web``, or ``run`` when enabled) and its webhook receiver."""
+
+    enabled: bool = False
+    address: str = "127.0.0.1"
+    port: Annotated[int, Field(ge=0, lt=65536)] = 8080
+    token: SecretStr | None = None
+    username: str | None = None
+    password: SecretStr | None = None
+    webhook_secret: SecretStr | None = None
+    refresh_seconds: Annotated[int, Field(ge=1, le=3600)] = 10
+    webhook_debounce_seconds: Annotated[float, Field(ge=0, le=600)] = 1.0
+    ready_sync_age_minutes: Annotated[int, Field(gt=0, le=MINUTES_PER_WEEK)] = 15
+
+    @model_validator(mode="after")
+    def _credentials_beyond_loopback(self) -> WebSettings:
+        """Refused at load time, not when the first stranger connects."""
+        if (self.username is None) != (self.password is None):
+            raise ValueError("give both web.username and web.password (basic credentials)")
+        if self.address not in LOOPBACK_ADDRESSES and not self.has_credentials:
+            raise ValueError(
+                f"web.address {self.address!r} is not loopback: set a token "
+                "($SLA_TRACKER_WEB_TOKEN) or basic credentials (web.username and "
+                '$SLA_TRACKER_WEB_PASSWORD) first, or keep address = "127.0.0.1"'
+            )
+        return self
+
+    @property
+    def has_credentials(self) -> bool:
+        return self.token is not None or self.password is not None
+
+
 class ReportSettings(_Section):
     language: Literal["fr", "en"] = "fr"
 
@@ -343,6 +381,7 @@ class Settings(_Section):
     smtp: SmtpSettings = SmtpSettings()
     schedule: ScheduleSettings = ScheduleSettings()
     report: ReportSettings = ReportSettings()
+    web: WebSettings = WebSettings()
     classification: ClassificationSettings = ClassificationSettings()
     crosscheck: CrosscheckSettings = CrosscheckSettings()
     source: str = Field(default="built-in defaults", exclude=True)
