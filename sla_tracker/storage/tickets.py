@@ -100,8 +100,11 @@ def replace_transitions(
 
 
 def _live(ticket_id: int) -> Any:
+    """The polled transitions in force; webhook ones (``storage/web.py``) are facts of their
+    own that a re-derivation from snapshots neither compares nor supersedes."""
     table = TRANSITION_TABLE
-    return (table.c.ticket_id == ticket_id) & table.c.superseded_at.is_(None)
+    polled = table.c.kind != "webhook"
+    return (table.c.ticket_id == ticket_id) & table.c.superseded_at.is_(None) & polled
 
 
 def reconcile_candidates(
