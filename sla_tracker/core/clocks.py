@@ -9,6 +9,7 @@ from the stored history and the instant ``now`` the caller passes in.
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_right
 from dataclasses import dataclass, replace
 from enum import StrEnum
@@ -123,6 +124,7 @@ class Clock(NamedTuple):
     reason: str | None = None  # why not applicable
     not_counted: tuple[tuple[Interval, str], ...] = ()  # pauses and exclusions, with why
     needs_review: tuple[str, ...] = ()
+    counting: bool = False  # adding business time at the instant it was judged
 
     @property
     def used_fraction(self) -> float:
@@ -220,12 +222,12 @@ def _run(
                 breached_at = candidate
         elapsed += seconds
     remaining = max(0, target - elapsed)
+    paused = stop is None and _paused_at(history, policy, now)
     if breached_at is not None:
         state = ClockState.BREACHED_CLOSED if stop is not None else ClockState.BREACHED
     elif stop is not None:
         state = ClockState.MET
     else:
-        paused = _paused_at(history, policy, now)
         state = ClockState.PAUSED if paused else ClockState.RUNNING
     if deadline is None:  # not used up yet: when it would be, if it counted from the end on
         deadline = calendar.add_business_seconds(end, remaining)
@@ -235,7 +237,8 @@ def _run(
         if change.kind == "gap" and start <= change.at <= end
     )
     return Clock(name, state, target, elapsed, remaining, deadline, breached_at, stop, start,
-                 contractual, None, tuple(not_counted), review)  # fmt: skip
+                 contractual, None, tuple(not_counted), review,
+                 counting=stop is None and not paused and now >= start)  # fmt: skip
 
 
 def _pause_end(
@@ -318,6 +321,81 @@ def _not_counted(
             found.append((interval, f"excluded: {exclusion.reason} (C11)"))
     clipped = [((max(a, start), min(b, end)), why) for (a, b), why in found]
     return sorted(((a, b), why) for (a, b), why in clipped if a < b)
+
+
+def next_event_after(history: TicketHistory, instant: datetime) -> datetime | None:
+    """The first instant after ``instant`` at which the history itself changes a clock's rule
+    (a dated status change, reply or severity, an exclusion's bound, a clock's start): until
+    then a clock judged at ``instant`` moves only with time (see ``advance``)."""
+    candidates = [change.at for change in history.changes]
+    candidates += history.customer_replies
+    candidates += [at for at, _severity in history.severities]
+    for exclusion in history.exclusions:
+        candidates += [bound for bound in (exclusion.start, exclusion.end) if bound is not None]
+    candidates.append(history.created_at)
+    return min((at for at in candidates if at > instant), default=None)
+
+
+def breach_instant(
+    clock: Clock, calendar: BusinessCalendar, judged_at: datetime
+) -> datetime | None:
+    """When the clock judged at ``judged_at`` is (or will be, if it keeps counting) breached.
+
+    A counting clock's deadline never moves, and the strict breach is the first counted
+    business instant past it (SPEC §4); a paused or stopped one breaches only if it already has.
+    """
+    if clock.breached_at is not None or not clock.counting or clock.deadline is None:
+        return clock.breached_at
+    return calendar.next_open_instant(max(clock.deadline, judged_at))
+
+
+def risk_instant(
+    clock: Clock, calendar: BusinessCalendar, judged_at: datetime, threshold: float
+) -> datetime | None:
+    """When the clock judged at ``judged_at`` has used ``threshold`` of its target (``at_risk``),
+    if nothing happens meanwhile; None if it never will without an event."""
+    if clock.state not in (ClockState.RUNNING, ClockState.PAUSED) or not clock.target_seconds:
+        return None
+    needed = math.ceil(threshold * clock.target_seconds)
+    while needed / clock.target_seconds < threshold:  # float rounding: the first whole second
+        needed += 1
+    if clock.elapsed_seconds >= needed:
+        return judged_at
+    if not clock.counting:
+        return None
+    return calendar.add_business_seconds(judged_at, needed - clock.elapsed_seconds)
+
+
+def advance(clock: Clock, calendar: BusinessCalendar, judged_at: datetime, now: datetime) -> Clock:
+    """The clock at ``now`` from its judgment at ``judged_at``, when nothing happened between.
+
+    Between two events a clock is a simple function of time: a counting one adds the business
+    seconds elapsed and breaches at ``breach_instant``; a paused one keeps its count while its
+    would-be deadline slides with ``now``; a stopped one never changes. The result equals what
+    ``response_clock``/``restoration_clock`` compute from the history at ``now`` (a property
+    test and ``sla-tracker verify`` hold it to that), without the pause/exclusion detail.
+    """
+    if clock.stopped_at is not None or clock.state is ClockState.NOT_APPLICABLE:
+        return clock
+    if now <= judged_at or (clock.started_at is not None and now <= clock.started_at):
+        return clock  # not started yet: its would-be deadline counts from its start
+    target = clock.target_seconds or 0
+    if not clock.counting:
+        if clock.breached_at is not None or clock.elapsed_seconds >= target:
+            return clock
+        return clock._replace(
+            deadline=calendar.add_business_seconds(now, clock.remaining_seconds or 0)
+        )
+    elapsed = clock.elapsed_seconds + calendar.business_seconds(judged_at, now)
+    breach = breach_instant(clock, calendar, judged_at)
+    breached_at = breach if breach is not None and breach < now else None
+    state = ClockState.BREACHED if breached_at is not None else ClockState.RUNNING
+    return clock._replace(
+        state=state,
+        elapsed_seconds=elapsed,
+        remaining_seconds=max(0, target - elapsed),
+        breached_at=breached_at,
+    )
 
 
 class Segment(NamedTuple):
