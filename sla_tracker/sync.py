@@ -1,8 +1,10 @@
 """Help desk → store: the incremental sync (freshdesk-api.md §10), crash-safe and idempotent.
 
 Passes: tickets (every run), deleted and spam tickets (every ``sync.deleted_spam_minutes``),
-companies and ticket_fields (every ``sync.reference_refresh_hours``), and a reconciliation
-of tickets held open locally that no update covered (every ``sync.reconcile_minutes``).
+companies, ticket_fields and the directory of groups and agents (every
+``sync.reference_refresh_hours``: they change rarely and cost API calls), and a
+reconciliation of tickets held open locally that no update covered (every
+``sync.reconcile_minutes``).
 
 The help desk (``sla_tracker.helpdesk``) hands out ticket pages oldest update first and
 maps its records; this module decides what each page changes. Each page is stored, with
@@ -21,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from sla_tracker.config import ConfigError, redact
 from sla_tracker.core.instants import format_instant
 from sla_tracker.core.timeline import StatusFacts, Transition, detect_transitions
-from sla_tracker.storage import sync_state, tickets
+from sla_tracker.storage import directory, sync_state, tickets
 from sla_tracker.storage.locks import sync_lock
 from sla_tracker.storage.writes import transaction
 
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
 
 TICKETS, DELETED, SPAM = "tickets", "deleted", "spam"
 COMPANIES, TICKET_FIELDS, RECONCILE = "companies", "ticket_fields", "reconcile"
+DIRECTORY = "directory"  # groups and agents
 log = logging.getLogger(__name__)
 
 
@@ -50,6 +53,8 @@ class SyncSummary:
     gone: int = 0
     quarantined: int = 0
     companies: int = 0
+    groups: int = 0
+    agents: int = 0
     pages: int = 0
     api_calls: int = 0
     credits: int = 0
@@ -61,6 +66,7 @@ class SyncSummary:
             f"{self.tickets_new:,} new and {self.tickets_updated:,} updated tickets, "
             f"{self.transitions:,} status transitions, {self.deleted} deleted, {self.spam} spam, "
             f"{self.gone} gone, {self.companies} companies"
+            + (f", {self.groups} groups, {self.agents} agents" if DIRECTORY in self.passes else "")
             + (f", {self.quarantined} quarantined records" if self.quarantined else "")
             + "; "
             f"{self.api_calls:,} API calls, {self.credits:,} credits"
@@ -129,6 +135,8 @@ def _run_passes(run: _Run, *, full: bool, since: datetime | None, reconcile: boo
     if full or _due(last.get(COMPANIES), run.now, minutes=sync.reference_refresh_hours * 60):
         _companies_pass(run)
         _ticket_fields_pass(run)
+    if full or _due(last.get(DIRECTORY), run.now, minutes=sync.reference_refresh_hours * 60):
+        _directory_pass(run)
     if reconcile or _due(last.get(RECONCILE), run.now, minutes=sync.reconcile_minutes):
         _reconcile_pass(run)
     _retry_quarantined(run)
@@ -374,6 +382,22 @@ def _ticket_fields_pass(run: _Run) -> None:
     with transaction(run.engine) as connection:
         tickets.store_ticket_fields(connection, rows, fetched_at=run.now)
         sync_state.set_state(connection, TICKET_FIELDS, last_run_at=run.now)
+
+
+def _directory_pass(run: _Run) -> None:
+    """Groups and agents, read whole (agents have no ``updated_since``); a bad record is
+    quarantined, the others stored."""
+    run.report.passes.append(DIRECTORY)
+    groups, agents = run.client.group_rows(), run.client.agent_rows()
+    with transaction(run.engine) as connection:
+        directory.store_directory(connection, groups=groups.rows, agents=agents.rows, now=run.now)
+        for kind, mapped in (("group", groups), ("agent", agents)):
+            stored = {row["id"] for row in mapped.rows}
+            sync_state.quarantine(connection, kind, mapped.rejected, now=run.now, stored=stored)
+            for bad in mapped.rejected:
+                log.warning("quarantined a help-desk %s record: %s", kind, bad.reason)
+        sync_state.set_state(connection, DIRECTORY, last_run_at=run.now)
+    run.report.groups, run.report.agents = len(groups.rows), len(agents.rows)
 
 
 def _reconcile_pass(run: _Run) -> None:

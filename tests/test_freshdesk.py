@@ -219,3 +219,53 @@ def test_settings_without_domain_or_key_are_explained() -> None:
 def test_a_full_url_in_domain_is_refused() -> None:
     with pytest.raises(ValueError, match="give only the subdomain"):
         Settings.model_validate({"freshdesk": {"domain": "acme.freshdesk.com"}})
+
+
+GROUPS = f"{BASE}/api/v2/groups"
+AGENTS = f"{BASE}/api/v2/agents"
+
+
+@responses.activate
+def test_groups_and_agents_are_read_page_by_page_with_the_agents_contact_name(
+    client: FreshdeskClient,
+) -> None:
+    responses.get(GROUPS, json=[{"id": 5, "name": "Support N1", "business_hour_id": None}])
+    for page, listed in ((1, [(7, "Camille Durand")]), (2, [(8, "Julien Petit")])):
+        responses.get(
+            AGENTS,
+            json=[{"id": i, "contact": {"name": n, "email": f"{i}@x.example"}} for i, n in listed],
+            headers={"Link": f'<{AGENTS}?page=2>; rel="next"'} if page == 1 else {},
+            match=[matchers.query_param_matcher({"per_page": "100", "page": str(page)})],
+        )
+    assert client.group_rows().rows == [
+        {"id": 5, "name": "Support N1", "business_hour_id": None, "updated_at": None}
+    ]
+    agents = client.agent_rows()
+    assert [(row["id"], row["name"], row["email"]) for row in agents.rows] == [
+        (7, "Camille Durand", "7@x.example"),
+        (8, "Julien Petit", "8@x.example"),
+    ]
+    assert agents.rejected == [] and client.counter.api_calls == 3
+
+
+@responses.activate
+def test_a_bad_group_or_agent_is_rejected_with_its_reason(client: FreshdeskClient) -> None:
+    responses.get(GROUPS, json=[{"id": 5, "name": " "}, {"id": "6", "name": "N2"}])
+    responses.get(AGENTS, json=[{"id": 7, "contact": "Camille"}, {"id": 8, "contact": {}}])
+    groups, agents = client.group_rows(), client.agent_rows()
+    assert (groups.rows, agents.rows) == ([], [])
+    assert [(bad.record_id, bad.reason) for bad in groups.rejected + agents.rejected] == [
+        (5, "group 5: name = ' ' is not a name"),
+        (None, "a Freshdesk group without a usable id: {'id': '6', 'name': 'N2'}"),
+        (7, "agent 7: contact = 'Camille' is not an object"),
+        (8, "agent 8: contact.name = 'None' is not a name"),
+    ]
+
+
+@responses.activate
+def test_a_key_that_may_not_list_agents_costs_their_names_not_the_sync(
+    client: FreshdeskClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    responses.get(AGENTS, status=403, json={"code": "access_denied", "message": "No access"})
+    assert client.agent_rows().rows == []
+    assert "may not read GET /api/v2/agents" in caplog.text and KEY not in caplog.text

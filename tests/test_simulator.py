@@ -150,3 +150,19 @@ def test_deleted_and_spam_are_only_in_their_filters(sim: Simulator) -> None:
         t["id"]
         for t in get(sim, "/api/v2/tickets", filter="spam", updated_since="2020-01-01").json()
     ] == [5]
+
+
+def test_groups_and_agents_match_the_tickets_groups_and_responders(sim: Simulator) -> None:
+    groups = get(sim, "/api/v2/groups", per_page=100).json()
+    agents = get(sim, "/api/v2/agents", per_page=2)
+    assert 'rel="next"' in agents.headers["Link"]  # paged like Freshdesk
+    everyone = get(sim, "/api/v2/agents", per_page=100).json()
+    members = {agent_id for group in groups for agent_id in group["agent_ids"]}
+    assert members == {agent["id"] for agent in everyone}
+    assert all(agent["contact"]["name"] and agent["contact"]["email"] for agent in everyone)
+    tickets = get(sim, "/api/v2/tickets", updated_since="2026-01-01", include="stats",
+                  per_page=100).json()  # fmt: skip
+    by_group = {group["id"]: set(group["agent_ids"]) for group in groups}
+    answered = [t for t in tickets if t["responder_id"] is not None]
+    assert answered and all(t["responder_id"] in by_group[t["group_id"]] for t in answered)
+    assert len({t["responder_id"] for t in answered}) > 1

@@ -24,6 +24,7 @@ from sla_tracker.helpdesk.freshdesk.simulator.server import (
     SimulatorState,
     make_state,
 )
+from sla_tracker.storage.directory import agent_names, group_names
 from sla_tracker.storage.schema import open_store
 from sla_tracker.storage.tables import (
     QuarantinedRecord,
@@ -114,6 +115,7 @@ def test_full_sync_stores_every_ticket_on_both_databases(make_account: Any, stor
         "spam",
         "companies",
         "ticket_fields",
+        "directory",
         "reconcile",
     ]
     sample = stored[min(stored)]
@@ -320,6 +322,8 @@ def test_a_bad_timestamp_is_quarantined_and_the_rest_goes_on(tmp_path: Any) -> N
     responses.get("https://acme.freshdesk.com/api/v2/tickets/42", json=ticket)
     responses.get("https://acme.freshdesk.com/api/v2/companies", json=[])
     responses.get("https://acme.freshdesk.com/api/v2/ticket_fields", json=[])
+    responses.get("https://acme.freshdesk.com/api/v2/groups", json=[])
+    responses.get("https://acme.freshdesk.com/api/v2/agents", json=[])
     engine = open_store(f"sqlite:///{tmp_path / 'bad.db'}")
     client = FreshdeskClient("https://acme.freshdesk.com", "key")
     report = sync_once(client, engine, SETTINGS, now=NOW)
@@ -334,3 +338,45 @@ def test_a_bad_timestamp_is_quarantined_and_the_rest_goes_on(tmp_path: Any) -> N
     )
     assert json.loads(entry["raw"]) == ticket and entry["resolved_at"] is None
     assert entry["attempts"] >= 2  # seen by the list passes, then retried by id
+
+
+def test_group_and_agent_names_are_synced_once_per_refresh_interval(make_account: Any) -> None:
+    account = make_account(tickets=200)
+    report = account.sync()
+    stored = account.tickets()
+    with account.engine.connect() as connection:
+        groups, agents = group_names(connection), agent_names(connection)
+    assert groups[103_000_187_001] == "Support N2" and agents[103_013_902_117] == "Camille Durand"
+    assert {row["group_id"] for row in stored.values()} <= set(groups)
+    assert {row["responder_id"] for row in stored.values()} - {None} <= set(agents)
+    assert (report.groups, report.agents) == (3, 5) and "3 groups, 5 agents" in report.summary()
+    account.later(hours=23)
+    assert "directory" not in account.sync().passes  # sync.reference_refresh_hours = 24
+    account.later(hours=1)
+    before = len(account.state.requests)
+    assert "directory" in account.sync().passes
+    directory_calls = [
+        p for p in account.state.requests[before:] if "/groups" in p or "/agents" in p
+    ]
+    assert len(directory_calls) == 2
+
+
+@responses.activate
+def test_a_bad_agent_is_quarantined_and_the_others_stored(tmp_path: Any) -> None:
+    base = "https://acme.freshdesk.com/api/v2"
+    for path in ("tickets", "companies", "ticket_fields"):
+        responses.get(f"{base}/{path}", json=[])
+    responses.get(f"{base}/groups", json=[{"id": 5, "name": "Support N1"}])
+    good = {"id": 7, "contact": {"name": "Camille Durand", "email": "camille@x.example"}}
+    responses.get(f"{base}/agents", json=[good, {"id": 8, "contact": {"name": None}}])
+    engine = open_store(f"sqlite:///{tmp_path / 'agents.db'}")
+    report = sync_once(FreshdeskClient(base[: -len("/api/v2")], "key"), engine, SETTINGS, now=NOW)
+    assert report.quarantined == 1 and report.agents == 1
+    with engine.connect() as connection:
+        assert (group_names(connection), agent_names(connection)) == (
+            {5: "Support N1"},
+            {7: "Camille Durand"},
+        )
+        [entry] = connection.execute(select(table_of(QuarantinedRecord))).mappings().all()
+    assert (entry["kind"], entry["record_key"], entry["ticket_id"]) == ("agent", "8", None)
+    assert entry["reason"] == "agent 8: contact.name = 'None' is not a name"

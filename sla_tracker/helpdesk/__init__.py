@@ -41,12 +41,14 @@ class Rejected:
 
     record: Mapping[str, Any]
     reason: str
-    ticket_id: int | None  # when usable: the quarantine's key
+    record_id: int | None  # when usable: the quarantine's key (a ticket's is re-read by id)
     updated_at: datetime | None  # when readable: the watermark still moves past it
 
 
 @dataclass
-class MappedTickets:
+class MappedRecords:
+    """A batch of records mapped to rows, beside those that could not be (quarantined)."""
+
     rows: list[Row] = field(default_factory=list)
     rejected: list[Rejected] = field(default_factory=list)
 
@@ -74,7 +76,15 @@ class HelpdeskClient(Protocol):
 
     def ticket_field_rows(self) -> list[Row]: ...
 
-    def ticket_rows(self, records: Sequence[Mapping[str, Any]], *, now: datetime) -> MappedTickets:
+    def group_rows(self) -> MappedRecords:
+        """Every group's id and name (reference data: the list is read whole)."""
+        ...
+
+    def agent_rows(self) -> MappedRecords:
+        """Every agent's id, name and email; none when the key may not list agents."""
+        ...
+
+    def ticket_rows(self, records: Sequence[Mapping[str, Any]], *, now: datetime) -> MappedRecords:
         """The ``ticket`` columns of each record (without the sync's flags), or why not."""
         ...
 

@@ -111,15 +111,17 @@ def quarantine(
         connection.execute(
             update(table)
             .where(
-                table.c.kind == kind, table.c.ticket_id.in_(stored), table.c.resolved_at.is_(None)
+                table.c.kind == kind,
+                table.c.record_key.in_([str(record_id) for record_id in stored]),
+                table.c.resolved_at.is_(None),
             )
             .values(resolved_at=now)
         )
     for bad in rejected:
         raw = json.dumps(bad.record, sort_keys=True, default=str)
         key = (
-            str(bad.ticket_id)
-            if bad.ticket_id is not None
+            str(bad.record_id)
+            if bad.record_id is not None
             else hashlib.sha256(raw.encode()).hexdigest()[:24]
         )
         where = (table.c.kind == kind) & (table.c.record_key == key)
@@ -128,8 +130,9 @@ def quarantine(
             update(table).where(where).values(attempts=table.c.attempts + 1, **again)
         )
         if not found.rowcount:
+            ticket_id = bad.record_id if kind == "ticket" else None  # re-read by id
             connection.execute(table.insert().values(
-                kind=kind, record_key=key, ticket_id=bad.ticket_id, raw=raw, reason=bad.reason,
+                kind=kind, record_key=key, ticket_id=ticket_id, raw=raw, reason=bad.reason,
                 first_seen_at=now, last_seen_at=now, attempts=1,
             ))  # fmt: skip
 

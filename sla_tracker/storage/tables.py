@@ -433,6 +433,37 @@ class TicketJudgment(SQLModel, table=True):
     body: dict[str, Any] | None = _json()  # the rest of the judgment, to rebuild it
 
 
+class HelpdeskGroup(SQLModel, table=True):
+    """A help-desk group (``GET /api/v2/groups``), for names instead of ``group_id``s.
+
+    Kept when the help desk no longer lists it: old tickets still name it.
+    """
+
+    __tablename__ = "helpdesk_group"
+
+    id: int = _big_id(primary_key=True)
+    name: str
+    business_hour_id: int | None = _big_id()
+    updated_at: datetime | None = _instant()
+    fetched_at: datetime = _instant(nullable=False)  # the last list that showed it
+
+
+class HelpdeskAgent(SQLModel, table=True):
+    """A help-desk agent (``GET /api/v2/agents``): ``id`` is a ticket's ``responder_id``.
+
+    Kept when the help desk no longer lists it: old tickets still name the person.
+    """
+
+    __tablename__ = "helpdesk_agent"
+
+    id: int = _big_id(primary_key=True)
+    name: str
+    email: str | None = None
+    active: bool = True
+    updated_at: datetime | None = _instant()
+    fetched_at: datetime = _instant(nullable=False)  # the last list that showed it
+
+
 def table_of(model: type[SQLModel]) -> Table:
     """The Core table behind a model, for bulk statements on the hot paths."""
     return cast("Table", model.__table__)  # type: ignore[attr-defined]

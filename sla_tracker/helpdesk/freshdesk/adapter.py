@@ -4,10 +4,11 @@ for customer replies. Mixed into the client; it only needs the raw endpoints bel
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any
 
 from sla_tracker.core.instants import format_instant
-from sla_tracker.helpdesk import HelpdeskNotFound, MappedTickets
+from sla_tracker.helpdesk import HelpdeskNotFound, MappedRecords
 from sla_tracker.helpdesk.freshdesk import client as http  # a module: client.py imports us
 from sla_tracker.helpdesk.freshdesk import mapping, paging
 from sla_tracker.helpdesk.freshdesk.mapping import RecordError
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
     from sla_tracker.helpdesk import Record, Row
     from sla_tracker.helpdesk.freshdesk.client import Page
 
+LOG = logging.getLogger("sla_tracker.helpdesk.freshdesk")
+
 
 class FreshdeskAdapter:
     """The help-desk seam over Freshdesk's endpoints (which the client provides)."""
@@ -29,6 +32,8 @@ class FreshdeskAdapter:
     iter_companies: Callable[[str | None], Iterable[Record]]
     ticket_fields: Callable[[], list[Record]]
     conversations: Callable[[int], list[Record]]
+    iter_groups: Callable[[], Iterable[Record]]
+    iter_agents: Callable[[], Iterable[Record]]
 
     def ticket_pages(self, since: datetime, ticket_filter: str | None) -> Iterator[list[Record]]:
         return paging.ticket_pages(self.list_tickets, self.page_size, since, ticket_filter)
@@ -73,7 +78,21 @@ class FreshdeskAdapter:
             if isinstance(record.get("id"), int)
         ]
 
-    def ticket_rows(self, records: Sequence[Mapping[str, Any]], *, now: datetime) -> MappedTickets:
+    def group_rows(self) -> MappedRecords:
+        return mapping.directory_rows(self.iter_groups(), mapping.group_row)
+
+    def agent_rows(self) -> MappedRecords:
+        """Listing agents is for administrators only: a key without the right costs agent
+        names (a warning), never the sync."""
+        try:
+            return mapping.directory_rows(list(self.iter_agents()), mapping.agent_row)
+        except http.FreshdeskAuthError as error:
+            if error.status_code != 403:
+                raise
+            LOG.warning("%s; agent names stay unknown until then", error)
+            return MappedRecords()
+
+    def ticket_rows(self, records: Sequence[Mapping[str, Any]], *, now: datetime) -> MappedRecords:
         return mapping.ticket_rows(records, now=now)
 
     def status_facts(self, row: Mapping[str, Any]) -> StatusFacts:

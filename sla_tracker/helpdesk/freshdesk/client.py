@@ -41,6 +41,7 @@ if TYPE_CHECKING:
 PER_PAGE = 100  # Freshdesk's maximum
 MAX_PAGE = 300  # Freshdesk refuses any list page beyond this
 LIST_TICKETS = "/api/v2/tickets"
+GROUPS, AGENTS = "/api/v2/groups", "/api/v2/agents"
 DEFAULT_RETRY_AFTER = 60.0  # a 429 without a usable Retry-After
 DEFAULT_MAX_RETRY_AFTER = 120.0  # freshdesk.max_retry_after_seconds
 MAX_REDIRECTS = 5
@@ -178,11 +179,15 @@ class FreshdeskClient(FreshdeskAdapter):
         params: dict[str, Any] = {"per_page": self.page_size}
         if updated_since:
             params["updated_since"] = updated_since
-        for page in range(1, MAX_PAGE + 1):
-            body, response = self.get("/api/v2/companies", {**params, "page": page})
-            yield from _as_list(body, "/api/v2/companies")
-            if "next" not in response.links:
-                return
+        return self.iter_list("/api/v2/companies", params)
+
+    def iter_groups(self) -> Iterator[dict[str, Any]]:
+        """Every group (``GET /api/v2/groups``)."""
+        return self.iter_list(GROUPS, {"per_page": PER_PAGE})
+
+    def iter_agents(self) -> Iterator[dict[str, Any]]:
+        """Every agent (``GET /api/v2/agents``, admin only): no ``updated_since`` exists."""
+        return self.iter_list(AGENTS, {"per_page": PER_PAGE})
 
     def ticket_fields(self) -> list[dict[str, Any]]:
         body, _ = self.get("/api/v2/ticket_fields", {})
@@ -190,14 +195,15 @@ class FreshdeskClient(FreshdeskAdapter):
 
     def conversations(self, ticket_id: int) -> list[dict[str, Any]]:
         """Every reply and note of a ticket (``GET /api/v2/tickets/{id}/conversations``)."""
-        path = f"{LIST_TICKETS}/{ticket_id}/conversations"
-        found: list[dict[str, Any]] = []
+        return list(self.iter_list(f"{LIST_TICKETS}/{ticket_id}/conversations", {"per_page": 100}))
+
+    def iter_list(self, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """A paged list endpoint's records, page by page while Freshdesk links a next one."""
         for page in range(1, MAX_PAGE + 1):
-            body, response = self.get(path, {"per_page": 100, "page": page})
-            found += _as_list(body, path)
+            body, response = self.get(path, {**params, "page": page})
+            yield from _as_list(body, path)
             if "next" not in response.links:
-                break
-        return found
+                return
 
     # -- transport -----------------------------------------------------------------------
 

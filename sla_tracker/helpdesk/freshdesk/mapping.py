@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 from sla_tracker.core.instants import parse_instant
 from sla_tracker.core.timeline import Milestone, StatusFacts
-from sla_tracker.helpdesk import MappedTickets, Rejected
+from sla_tracker.helpdesk import MappedRecords, Rejected
 from sla_tracker.helpdesk.freshdesk.vocabulary import MILESTONES, OPEN
 from sla_tracker.storage.tables import BIGINT
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Iterable, Mapping, Sequence
 
 STAT_FIELDS = (
     "first_responded_at",
@@ -123,9 +123,9 @@ def ticket_row(record: Mapping[str, Any], *, now: datetime) -> dict[str, Any]:
     return row
 
 
-def ticket_rows(records: Sequence[Mapping[str, Any]], *, now: datetime) -> MappedTickets:
+def ticket_rows(records: Sequence[Mapping[str, Any]], *, now: datetime) -> MappedRecords:
     """Each record as a ``ticket`` row, or rejected with the reason it cannot be stored."""
-    mapped = MappedTickets()
+    mapped = MappedRecords()
     for record in records:
         try:
             mapped.rows.append(ticket_row(record, now=now))
@@ -177,6 +177,57 @@ def company_row(record: Mapping[str, Any]) -> dict[str, Any]:
         "updated_at": instant(record, "updated_at", what),
         "raw": dict(record),
     }
+
+
+def group_row(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A ``helpdesk_group`` row from ``GET /api/v2/groups``."""
+    what = f"group {record.get('id')!r}"
+    return {
+        "id": _directory_id(record, "group"),
+        "name": _name(record.get("name"), f"{what}: name"),
+        "business_hour_id": _integer(record, "business_hour_id", what),
+        "updated_at": instant(record, "updated_at", what),
+    }
+
+
+def agent_row(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A ``helpdesk_agent`` row from ``GET /api/v2/agents``: the person is under ``contact``."""
+    what = f"agent {record.get('id')!r}"
+    agent_id = _directory_id(record, "agent")
+    contact = _typed(record, "contact", dict, what) or {}
+    return {
+        "id": agent_id,
+        "name": _name(contact.get("name"), f"{what}: contact.name"),
+        "email": _typed(contact, "email", str, f"{what} contact"),
+        "active": contact.get("active") is not False,
+        "updated_at": instant(record, "updated_at", what),
+    }
+
+
+def directory_rows(
+    records: Iterable[Mapping[str, Any]], row: Callable[[Mapping[str, Any]], dict[str, Any]]
+) -> MappedRecords:
+    """Each group or agent record as a row, or rejected with the reason."""
+    mapped = MappedRecords()
+    for record in records:
+        try:
+            mapped.rows.append(row(record))
+        except RecordError as error:
+            mapped.rejected.append(Rejected(record, str(error), record_id(record), None))
+    return mapped
+
+
+def _directory_id(record: Mapping[str, Any], kind: str) -> int:
+    found = record_id(record)
+    if found is None:
+        raise RecordError(f"a Freshdesk {kind} without a usable id: {str(record)[:80]}")
+    return found
+
+
+def _name(value: Any, what: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise RecordError(f"{what} = {str(value)[:60]!r} is not a name")
+    return value.strip()
 
 
 def status_facts(row: Mapping[str, Any]) -> StatusFacts:

@@ -178,6 +178,16 @@ TOWNS = ["Lyon", "Nantes", "Lille", "Rennes", "Bordeaux", "Metz", "Strasbourg", 
 TRADES = ["Menuiserie", "Transports", "Boulangerie", "Conseil", "Imprimerie", "Plomberie", "Agence"]
 NAMES = ["Martin", "Bernard", "Lefèvre", "Moreau", "Laurent", "Girard", "Roux", "Fournier", "Morel"]
 FORMS = ["SARL", "SAS", "SA", "EURL"]
+# The account's groups and their agents: (group id, name, [(agent id, name)]). Tickets are
+# spread over the groups; the agent who answers is one of the group's.
+GROUPS: list[tuple[int, str, list[tuple[int, str]]]] = [
+    (103_000_187_000, "Support N1", [(103_013_902_117, "Camille Durand"),
+                                     (103_013_902_118, "Julien Petit")]),
+    (103_000_187_001, "Support N2", [(103_013_902_119, "Sophie Lambert"),
+                                     (103_013_902_120, "Thomas Mercier")]),
+    (103_000_187_002, "Intégrations", [(103_013_902_121, "Nadia Benali")]),
+]  # fmt: skip
+DEFAULT_AGENT = GROUPS[0][2][0][0]
 
 
 @dataclass
@@ -195,6 +205,7 @@ class SimTicket:
     group_id: int
     created_at: int
     initial_status: int = OPEN
+    responder_id: int = DEFAULT_AGENT  # the agent who answers, once someone has
     # (at, kind, value): kind in status | agent_reply | customer_reply | touch
     events: list[tuple[int, str, int]] = field(default_factory=list)
     event_times: list[int] = field(default_factory=list)
@@ -370,6 +381,8 @@ def _ticket(
         group_id=103_000_187_000 + rng.randrange(3),
         created_at=created_at,
     )
+    agents = next(members for group, _, members in GROUPS if group == ticket.group_id)
+    ticket.responder_id = agents[number % len(agents)][0]  # drawn without the seed's stream
     if source == OUTBOUND_EMAIL:  # agent-initiated: created already closed
         ticket.initial_status = CLOSED
         return ticket

@@ -17,13 +17,20 @@ import re
 import socket
 import threading
 import time
+import unicodedata
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from sla_tracker.core.instants import parse_instant
-from sla_tracker.helpdesk.freshdesk.simulator.dataset import STAT_KEYS, Dataset, SimTicket, iso
+from sla_tracker.helpdesk.freshdesk.simulator.dataset import (
+    GROUPS,
+    STAT_KEYS,
+    Dataset,
+    SimTicket,
+    iso,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -173,7 +180,7 @@ def render_ticket(state: SimulatorState, ticket: SimTicket, includes: set[str]) 
         "group_id": ticket.group_id,
         "priority": ticket.priority,
         "requester_id": ticket.requester_id,
-        "responder_id": 103013902117 if current["stats"]["first_responded_at"] else None,
+        "responder_id": ticket.responder_id if current["stats"]["first_responded_at"] else None,
         "source": ticket.source,
         "company_id": ticket.company_id,
         "status": current["status"],
@@ -223,7 +230,7 @@ def conversations(state: SimulatorState, ticket: SimTicket) -> list[dict[str, An
             {
                 "id": ticket.id * 1000 + number,
                 "ticket_id": ticket.id,
-                "user_id": ticket.requester_id if incoming else 103013902117,
+                "user_id": ticket.requester_id if incoming else ticket.responder_id,
                 "incoming": incoming,
                 "private": False,
                 "source": 0,
@@ -233,6 +240,56 @@ def conversations(state: SimulatorState, ticket: SimTicket) -> list[dict[str, An
             }
         )
     return entries
+
+
+def directory_groups() -> list[dict[str, Any]]:
+    """The account's groups in Freshdesk's shape (``GET /api/v2/groups``)."""
+    return [
+        {
+            "id": group_id,
+            "name": name,
+            "description": None,
+            "escalate_to": None,
+            "unassigned_for": None,
+            "business_hour_id": None,
+            "group_type": "support_agent_group",
+            "agent_ids": [agent_id for agent_id, _ in agents],
+            "auto_ticket_assign": False,
+            "created_at": "2024-01-08T09:00:00Z",
+            "updated_at": "2025-06-02T14:30:00Z",
+        }
+        for group_id, name, agents in GROUPS
+    ]
+
+
+def directory_agents() -> list[dict[str, Any]]:
+    """The account's agents in Freshdesk's shape (``GET /api/v2/agents``): the person's
+    name is under ``contact``."""
+    return [
+        {
+            "id": agent_id,
+            "available": True,
+            "occasional": False,
+            "ticket_scope": 1,
+            "type": "support_agent",
+            "group_ids": [group_id],
+            "contact": {
+                "name": name,
+                "email": unicodedata.normalize("NFKD", name.lower().replace(" ", "."))
+                .encode("ascii", "ignore")
+                .decode()
+                + "@koban.example",
+                "active": True,
+                "job_title": None,
+                "language": "fr",
+                "time_zone": "Paris",
+            },
+            "created_at": "2024-01-08T09:00:00Z",
+            "updated_at": "2025-06-02T14:30:00Z",
+        }
+        for group_id, _, agents in GROUPS
+        for agent_id, name in agents
+    ]
 
 
 class SimulatorHandler(BaseHTTPRequestHandler):
@@ -383,6 +440,10 @@ class SimulatorHandler(BaseHTTPRequestHandler):
             return self._paginate(companies, params, path, 1)
         if path == "/api/v2/ticket_fields":
             return 200, TICKET_FIELDS, {}, 1
+        if path == "/api/v2/groups":
+            return self._paginate(directory_groups(), params, path, 1)
+        if path == "/api/v2/agents":
+            return self._paginate(directory_agents(), params, path, 1)
         return 404, {"code": "not_found", "message": f"No route for {path}"}, {}, 1
 
     def _list_tickets(self, params: dict[str, str]) -> tuple[int, Any, dict[str, str], int]:
