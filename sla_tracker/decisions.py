@@ -3,19 +3,14 @@
 A person's classification beats every rule; an exclusion takes a ticket (or an interval of
 it) out of the clocks. Nothing is ever updated or deleted: a new row supersedes an old one,
 so the history of who decided what, when and why stays complete.
+
+The store is imported by the functions that write: the CLI reads ``EXCLUSION_REASONS`` for
+its options without loading the database driver.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
-
-from sla_tracker.storage.decisions import (
-    add_exclusion_records,
-    add_overrides,
-    last_exclusion_action,
-    ticket_exists,
-)
-from sla_tracker.storage.writes import transaction
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -68,6 +63,9 @@ def record_classification(
         }
         for dimension, value in values.items()
     ]
+    from sla_tracker.storage.decisions import add_overrides
+    from sla_tracker.storage.writes import transaction
+
     with transaction(engine) as connection:
         _require_ticket(connection, ticket_id)
         add_overrides(connection, rows)
@@ -105,6 +103,9 @@ def record_exclusion(
         "by": by,
         "at": now,
     }
+    from sla_tracker.storage.decisions import add_exclusion_records
+    from sla_tracker.storage.writes import transaction
+
     with transaction(engine) as connection:
         _require_ticket(connection, ticket_id)
         add_exclusion_records(connection, [row])
@@ -116,6 +117,9 @@ def revoke_exclusions(
     """Lift every exclusion of a ticket; the exclusions themselves stay on record."""
     if not reason.strip():
         raise DecisionError("lifting an exclusion needs a reason (--reason)")
+    from sla_tracker.storage.decisions import add_exclusion_records, last_exclusion_action
+    from sla_tracker.storage.writes import transaction
+
     with transaction(engine) as connection:
         _require_ticket(connection, ticket_id)
         if last_exclusion_action(connection, ticket_id) != "exclude":
@@ -128,6 +132,8 @@ def revoke_exclusions(
 
 
 def _require_ticket(connection: Connection, ticket_id: int) -> None:
+    from sla_tracker.storage.decisions import ticket_exists
+
     if not ticket_exists(connection, ticket_id):
         raise DecisionError(
             f"no ticket {ticket_id} in the database: check the id, or run `sla-tracker sync` first"

@@ -1,9 +1,15 @@
 """The ``sla-tracker`` group and what its commands share: the runtime (settings, store,
-calendars and the run's instant, read once), error handling, options and helpers."""
+calendars and the run's instant, read once), error handling, options and helpers.
+
+Start-up stays fast (``--help`` and ``calendar …`` load no database driver, no rich, no
+templates): the group loads a command's module only when that command runs (or ``--help``
+lists it), and those modules import their heavy dependencies inside the commands.
+"""
 
 from __future__ import annotations
 
 import getpass
+import importlib
 import json
 import logging
 import os
@@ -16,36 +22,21 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from sla_tracker import __version__
-from sla_tracker.calendar_files import load_named_calendar
-from sla_tracker.config import (
-    ConfigError,
-    Settings,
-    current_instant,
-    find_config_file,
-    load_settings,
-    redact,
-)
-from sla_tracker.core.calendar import FIRST_YEAR, LAST_YEAR, BusinessCalendar, CalendarError
+from sla_tracker.core.calendar import FIRST_YEAR, LAST_YEAR
 from sla_tracker.core.instants import format_instant, parse_instant
-from sla_tracker.decisions import DecisionError
-from sla_tracker.delivery.smtp import MailError
-from sla_tracker.helpdesk import HelpdeskError
-from sla_tracker.judge import JudgedTicket, evaluate_tickets, keep_rule_verdicts
-from sla_tracker.money import ContractError, CustomerPeriod, customer_periods
-from sla_tracker.present.output import sync_progress
-from sla_tracker.reports.weekly import ReportError
-from sla_tracker.storage.engine import StoreError, sqlite_folder
-from sla_tracker.storage.schema import open_store
-from sla_tracker.storage.tables import BIGINT
-from sla_tracker.sync import SyncSummary, sync_once
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from datetime import datetime
     from pathlib import Path
 
+    from sla_tracker.config import Settings
+    from sla_tracker.core.calendar import BusinessCalendar
     from sla_tracker.helpdesk import HelpdeskClient
+    from sla_tracker.judge import JudgedTicket
+    from sla_tracker.money import CustomerPeriod
     from sla_tracker.storage.engine import Engine
+    from sla_tracker.sync import SyncSummary
 
 
 @dataclass
@@ -57,37 +48,94 @@ class Runtime:
 
     @cached_property
     def settings(self) -> Settings:
+        from sla_tracker.config import find_config_file, load_settings
 
         return load_settings(find_config_file(self.config_path, os.environ))
 
     @cached_property
     def now(self) -> datetime:
+        from sla_tracker.config import current_instant
+
         return current_instant()
 
     @cached_property
     def engine(self) -> Engine:
+        from sla_tracker.storage.schema import open_store
+
         return open_store(self.settings.database.url)
 
     def calendar(self, name: str | None) -> BusinessCalendar:
+        from sla_tracker.calendar_files import load_named_calendar
+
         name = name or self.settings.calendar.name
         if name not in self.calendars:
             self.calendars[name] = load_named_calendar(name, self.settings)
         return self.calendars[name]
 
 
-class TrackerGroup(click.Group):
+class LazyGroup(click.Group):
+    """click's lazy-loading group: ``lazy`` maps a command name to ``"module:attribute"``,
+    imported only when the command is looked up, so one command never pays for another's."""
+
+    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy or {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.lazy:
+            return super().get_command(ctx, cmd_name)
+        module, attribute = self.lazy[cmd_name].split(":")
+        command = getattr(importlib.import_module(module), attribute)
+        if not isinstance(command, click.Command):  # a wrong map entry is a bug, said plainly
+            raise TypeError(f"{self.lazy[cmd_name]} is not a click command")
+        return command
+
+
+# The errors that carry a message for the user, by module: a module never imported cannot
+# have raised one, so checking them does not load SQLAlchemy, pydantic or SMTP code.
+USER_ERRORS = (
+    ("sla_tracker.config", "ConfigError"),
+    ("sla_tracker.core.calendar", "CalendarError"),
+    ("sla_tracker.storage.engine", "StoreError"),
+    ("sla_tracker.helpdesk", "HelpdeskError"),
+    ("sla_tracker.decisions", "DecisionError"),
+    ("sla_tracker.money", "ContractError"),
+    ("sla_tracker.reports.weekly", "ReportError"),
+    ("sla_tracker.delivery.smtp", "MailError"),
+)
+
+
+def _is_user_error(error: Exception) -> bool:
+    return any(
+        module in sys.modules and isinstance(error, getattr(sys.modules[module], name))
+        for module, name in USER_ERRORS
+    )
+
+
+def redact(text: str) -> str:
+    """Credentials in URLs masked (config's rule, loaded only when there is text to mask)."""
+    from sla_tracker.config import redact as redact_credentials
+
+    return redact_credentials(text)
+
+
+class TrackerGroup(LazyGroup):
     """Turns errors into ``Error: …`` and exit status 1, no traceback, credentials in URLs
     masked; click's usage errors keep their status 2."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (
-            ConfigError, CalendarError, StoreError, HelpdeskError, DecisionError,
-            ContractError, ReportError, MailError,
-        ) as error:  # fmt: skip
-            raise click.ClickException(redact(str(error))) from None
-        except (ValueError, ArithmeticError, OSError) as error:
+        except click.ClickException:
+            raise
+        except Exception as error:
+            if _is_user_error(error):
+                raise click.ClickException(redact(str(error))) from None
+            if not isinstance(error, (ValueError, ArithmeticError, OSError)):
+                raise
             # The safety net under the precise messages: an input beyond what some layer
             # handles (an overflowing date, undecodable bytes, a full disk) is still an error.
             reason = redact(str(error)) or type(error).__name__
@@ -103,6 +151,8 @@ class FreshdeskId(click.ParamType[int, Any]):
     name = "id"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        from sla_tracker.storage.tables import BIGINT
+
         try:
             number = int(value)
         except ValueError:
@@ -187,7 +237,33 @@ calendar_option = click.option(
 json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 
 
-@click.group(cls=TrackerGroup, context_settings={"help_option_names": ["-h", "--help"]})
+COMMANDS = {  # name → "module:attribute", imported when the command runs
+    "calendar": "sla_tracker.cli.calendar_commands:calendar",
+    "check-config": "sla_tracker.cli.base:check_config",
+    "classify": "sla_tracker.cli.ticket_commands:classify_command",
+    "contracts": "sla_tracker.cli.money_commands:contracts",
+    "db": "sla_tracker.cli.service_commands:db",
+    "demo": "sla_tracker.cli.demo_command:demo",
+    "exclude": "sla_tracker.cli.ticket_commands:exclude_command",
+    "explain": "sla_tracker.cli.ticket_commands:explain_command",
+    "exposure": "sla_tracker.cli.money_commands:exposure_command",
+    "indemnities": "sla_tracker.cli.money_commands:indemnities_command",
+    "period": "sla_tracker.cli.money_commands:period",
+    "report": "sla_tracker.cli.service_commands:report",
+    "run": "sla_tracker.cli.service_commands:run_command",
+    "simulator": "sla_tracker.cli.service_commands:simulator",
+    "statement": "sla_tracker.cli.money_commands:statement_command",
+    "status": "sla_tracker.cli.service_commands:status_command",
+    "sync": "sla_tracker.cli.service_commands:sync_command",
+    "ticket": "sla_tracker.cli.ticket_commands:ticket_command",
+    "tickets": "sla_tracker.cli.ticket_commands:tickets_command",
+    "unexclude": "sla_tracker.cli.ticket_commands:unexclude_command",
+}
+
+
+@click.group(
+    cls=TrackerGroup, lazy=COMMANDS, context_settings={"help_option_names": ["-h", "--help"]}
+)
 @click.version_option(__version__, prog_name="sla-tracker")
 @click.option(
     "--config",
@@ -205,7 +281,7 @@ def cli(ctx: click.Context, config_path: str | None) -> None:
     ctx.obj = Runtime(config_path)
 
 
-@cli.command("check-config")
+@click.command("check-config")
 @click.pass_obj
 def check_config(runtime: Runtime) -> None:
     """Validate the configuration and the selected calendar.
@@ -214,6 +290,8 @@ def check_config(runtime: Runtime) -> None:
     Example:
         sla-tracker --config sla-tracker.toml check-config
     """
+    from sla_tracker.storage.engine import sqlite_folder
+
     settings = runtime.settings
     calendar = runtime.calendar(None)
     folder = sqlite_folder(settings.database.url)  # missing, the first sync would fail
@@ -226,6 +304,10 @@ def check_config(runtime: Runtime) -> None:
 
 
 def _sync(runtime: Runtime, client: HelpdeskClient, **options: Any) -> SyncSummary:
+    from sla_tracker.judge import keep_rule_verdicts
+    from sla_tracker.present.output import sync_progress
+    from sla_tracker.sync import sync_once
+
     with sync_progress() as progress:
         report = sync_once(
             client, runtime.engine, runtime.settings, now=runtime.now, progress=progress, **options
@@ -242,6 +324,8 @@ def _as_of(runtime: Runtime, as_of: datetime | None) -> datetime:
 def _reports(
     runtime: Runtime, *, now: datetime, ticket_ids: list[int] | None = None, detail: bool = False
 ) -> list[JudgedTicket]:
+    from sla_tracker.judge import evaluate_tickets
+
     return evaluate_tickets(
         runtime.engine, runtime.settings, runtime.calendar(None), now=now,
         ticket_ids=ticket_ids, with_transitions=detail,
@@ -291,6 +375,8 @@ def is_breached(report: JudgedTicket) -> bool:
 
 
 def _customer_lines(runtime: Runtime, now: datetime) -> list[CustomerPeriod]:
+    from sla_tracker.money import customer_periods
+
     return customer_periods(runtime.engine, runtime.settings, runtime.calendar(None),
                             _reports(runtime, now=now), now=now)  # fmt: skip
 

@@ -9,13 +9,11 @@ from pathlib import Path
 
 import click
 
-from sla_tracker.calendar_files import available_calendars
-from sla_tracker.cli.base import Runtime, _instant, calendar_option, cli, json_option, write_file
+from sla_tracker.cli.base import Runtime, _instant, calendar_option, json_option, write_file
 from sla_tracker.core.instants import format_instant
-from sla_tracker.present.output import calendar_ics, month_table, render
 
 
-@cli.group()
+@click.group()
 def calendar() -> None:
     """Business-time calculator on a support calendar."""
 
@@ -87,6 +85,8 @@ def calendar_show(runtime: Runtime, month: str, calendar_name: str | None) -> No
         datetime(year, month_number, 1)
     except ValueError:
         raise click.BadParameter(f"{month!r} is not a month; use YYYY-MM, e.g. 2026-05") from None
+    from sla_tracker.present.output import month_table, render
+
     render(month_table(runtime.calendar(calendar_name), year, month_number))
 
 
@@ -108,6 +108,8 @@ def calendar_ics_command(
     Example:
         sla-tracker calendar ics 2026 --out fermetures-2026.ics
     """
+    from sla_tracker.present.output import calendar_ics
+
     ics = calendar_ics(runtime.calendar(calendar_name), year, now=runtime.now)
     if out is None:
         click.echo(ics, nl=False)
@@ -124,6 +126,8 @@ def calendar_list(runtime: Runtime) -> None:
     Example:
         sla-tracker calendar list
     """
+    from sla_tracker.calendar_files import available_calendars
+
     for name in available_calendars(runtime.settings):
         click.echo(name)
 

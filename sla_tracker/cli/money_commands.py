@@ -18,38 +18,15 @@ from sla_tracker.cli.base import (
     _reports,
     as_of_option,
     by_option,
-    cli,
     write_file,
 )
 from sla_tracker.core.instants import format_instant
-from sla_tracker.money import (
-    ContractTerms,
-    close_periods,
-    default_horizon,
-    exposure,
-    import_contracts,
-    load_contracts,
-    parse_fee,
-    period_window,
-    record_contract,
-)
-from sla_tracker.policies import indemnity_options
-from sla_tracker.present.money import (
-    contract_json,
-    exposure_json,
-    exposure_table,
-    indemnities_csv,
-    indemnities_table,
-    indemnity_json,
-    render_statement,
-)
-from sla_tracker.present.output import render
 
 if TYPE_CHECKING:
     from datetime import datetime
 
 
-@cli.group()
+@click.group()
 def contracts() -> None:
     """Customer contracts: fee, period, start; fee changes at renewals."""
 
@@ -86,6 +63,8 @@ def contracts_set(
         sla-tracker contracts set 103001000001 --fee 6000 --period annual --start 2026-01-01
         sla-tracker contracts set 103001000001 --fee 6600 --start 2026-01-01 --effective 2027-01-01
     """
+    from sla_tracker.money import ContractTerms, parse_fee, record_contract
+
     terms = ContractTerms(
         company_id, parse_fee(fee), period, start_on.date(),
         effective.date() if effective else None, currency, tacit_renewal,
@@ -108,6 +87,9 @@ def contracts_list(runtime: Runtime, as_json: bool) -> None:
     Example:
         sla-tracker contracts list --json
     """
+    from sla_tracker.money import load_contracts
+    from sla_tracker.present.money import contract_json
+
     data = [contract_json(contract) for contract in load_contracts(runtime.engine).values()]
     if as_json:
         click.echo(json.dumps(data, indent=2))
@@ -131,11 +113,13 @@ def contracts_import(runtime: Runtime, path: Path, by: str) -> None:
     Example:
         sla-tracker contracts import contracts.csv
     """
+    from sla_tracker.money import import_contracts
+
     count = import_contracts(runtime.engine, path, by=by, now=runtime.now)
     click.echo(f"Imported {count} contract version(s) from {path}")
 
 
-@cli.command("indemnities")
+@click.command("indemnities")
 @click.option("--company", "company_id", type=FRESHDESK_ID, help="Only this Freshdesk company id.")
 @click.option(
     "--period", "period_text", help="Subscription periods overlapping 2026, 2026-Q4 or 2026-11."
@@ -154,6 +138,10 @@ def indemnities_command(
     Example:
         sla-tracker indemnities --period 2026 --json
     """
+    from sla_tracker.money import period_window
+    from sla_tracker.present.money import indemnities_csv, indemnities_table, indemnity_json
+    from sla_tracker.present.output import render
+
     now = _as_of(runtime, as_of)
     lines = _customer_lines(runtime, now)
     window = period_window(period_text, runtime.calendar(None)) if period_text else None
@@ -167,7 +155,7 @@ def indemnities_command(
         render(indemnities_table(chosen, title=f"Indemnities as of {format_instant(now)}"))
 
 
-@cli.command("exposure")
+@click.command("exposure")
 @click.option("--until", callback=_optional_instant, help="Horizon (default: in 7 days).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
@@ -178,6 +166,10 @@ def exposure_command(runtime: Runtime, until: datetime | None, as_json: bool) ->
     Example:
         sla-tracker exposure --until 2026-12-31T23:59:59+01:00
     """
+    from sla_tracker.money import default_horizon, exposure
+    from sla_tracker.present.money import exposure_json, exposure_table
+    from sla_tracker.present.output import render
+
     horizon = until or default_horizon(runtime.now)
     reports = _reports(runtime, now=runtime.now)
     found = exposure(
@@ -190,7 +182,7 @@ def exposure_command(runtime: Runtime, until: datetime | None, as_json: bool) ->
         render(exposure_table(found, title=f"Exposure until {format_instant(horizon)}"))
 
 
-@cli.group()
+@click.group()
 def period() -> None:
     """Subscription periods: freeze their indemnities."""
 
@@ -211,6 +203,8 @@ def period_close(runtime: Runtime, targets: tuple[str, ...], all_companies: bool
         sla-tracker period close --all 2026
         sla-tracker period close 103001000001 2026-12
     """
+    from sla_tracker.money import close_periods, period_window
+
     if len(targets) != (1 if all_companies else 2):
         raise click.UsageError(
             "give a COMPANY_ID or --all, then the PERIOD (2026, 2026-Q4, 2026-11)"
@@ -233,7 +227,7 @@ def period_close(runtime: Runtime, targets: tuple[str, ...], all_companies: bool
         click.echo("Nothing to close: no open period with an indemnity ends in " + period_text)
 
 
-@cli.command("statement")
+@click.command("statement")
 @click.argument("company_id", type=FRESHDESK_ID)
 @click.option("--period", "period_text", required=True, help="2026, 2026-Q4 or 2026-11.")
 @click.option("--lang", type=click.Choice(["fr", "en"]), help="Default: report.language.")
@@ -259,6 +253,10 @@ def statement_command(
     Example:
         sla-tracker statement 103001000001 --period 2026 --lang fr --out releve-2026.html
     """
+    from sla_tracker.money import period_window
+    from sla_tracker.policies import indemnity_options
+    from sla_tracker.present.money import render_statement
+
     now = _as_of(runtime, as_of)
     calendar_ = runtime.calendar(None)
     window = period_window(period_text, calendar_)

@@ -14,30 +14,14 @@ from typing import TYPE_CHECKING
 
 import click
 
-from sla_tracker.cli.base import Runtime, _iso_week, _optional_instant, _sync, cli, write_file
-from sla_tracker.config import current_instant
+from sla_tracker.cli.base import Runtime, _iso_week, _optional_instant, _sync, write_file
 from sla_tracker.core.instants import format_instant
-from sla_tracker.helpdesk.freshdesk.client import FreshdeskClient
-from sla_tracker.helpdesk.freshdesk.simulator.server import SimulatorHTTPServer, make_state
-from sla_tracker.present.emails import render_weekly_report
-from sla_tracker.reports.weekly import (
-    build_weekly_report,
-    previous_week,
-    send_weekly_report,
-)
-from sla_tracker.service.scheduler import Service, build_scheduler, due_report_week, triggers
-from sla_tracker.storage.locks import lock_holder, service_lock
-from sla_tracker.storage.reports import latest_report_run
-from sla_tracker.storage.runs import last_sync_run
-from sla_tracker.storage.schema import upgrade
-from sla_tracker.storage.sync_state import last_runs, quarantined_records
-from sla_tracker.sync import RECONCILE
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
 
-@cli.command("sync")
+@click.command("sync")
 @click.option("--full", is_flag=True, help="Re-read every ticket since sync.start_date.")
 @click.option("--since", callback=_optional_instant, help="Re-read tickets updated since INSTANT.")
 @click.option("--reconcile", is_flag=True, help="Also re-read open tickets by id now.")
@@ -50,6 +34,8 @@ def sync_command(runtime: Runtime, full: bool, since: datetime | None, reconcile
         SLA_TRACKER_FRESHDESK_API_KEY=... sla-tracker sync
         sla-tracker sync --since 2026-11-01T00:00:00Z
     """
+    from sla_tracker.helpdesk.freshdesk.client import FreshdeskClient
+
     client = FreshdeskClient.from_settings(runtime.settings.freshdesk)
     with _sigterm_stops_the_sync():
         report = _sync(runtime, client, full=full, since=since, reconcile=reconcile)
@@ -81,7 +67,7 @@ def _sigterm_stops_the_sync() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-@cli.group()
+@click.group()
 def report() -> None:
     """Reports for support managers."""
 
@@ -110,6 +96,9 @@ def report_weekly(
         sla-tracker report weekly --week 2026-W48 --out week-48.html
         sla-tracker report weekly --send
     """
+    from sla_tracker.present.emails import render_weekly_report
+    from sla_tracker.reports.weekly import build_weekly_report, previous_week, send_weekly_report
+
     calendar_ = runtime.calendar(None)
     week = week or previous_week(runtime.now, calendar_)
     built = build_weekly_report(
@@ -137,7 +126,7 @@ def report_weekly(
         click.echo(rendered.text)
 
 
-@cli.command("run")
+@click.command("run")
 @click.pass_obj
 def run_command(runtime: Runtime) -> None:
     """Run the background service: sync, alerts, reconciliation, weekly report.
@@ -151,6 +140,11 @@ def run_command(runtime: Runtime) -> None:
     Example:
         SLA_TRACKER_FRESHDESK_API_KEY=... sla-tracker --config /etc/sla-tracker.toml run
     """
+    from sla_tracker.config import current_instant
+    from sla_tracker.helpdesk.freshdesk.client import FreshdeskClient
+    from sla_tracker.service.scheduler import Service, build_scheduler
+    from sla_tracker.storage.locks import lock_holder, service_lock
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     for chatty in ("apscheduler", "alembic"):  # our own line per job says what matters
         logging.getLogger(chatty).setLevel(logging.WARNING)
@@ -209,7 +203,7 @@ class _Stopped(Exception):
     """SIGTERM or Ctrl-C reached a standby: nothing to finish."""
 
 
-@cli.command("status")
+@click.command("status")
 @click.pass_obj
 def status_command(runtime: Runtime) -> None:
     """The last sync, the next run of each job and which instance is active.
@@ -218,6 +212,12 @@ def status_command(runtime: Runtime) -> None:
     Example:
         sla-tracker status
     """
+    from sla_tracker.service.scheduler import triggers
+    from sla_tracker.storage.locks import lock_holder
+    from sla_tracker.storage.runs import last_sync_run
+    from sla_tracker.storage.sync_state import last_runs, quarantined_records
+    from sla_tracker.sync import RECONCILE
+
     last = last_sync_run(runtime.engine)
     if last is None:
         click.echo("Last sync: never")
@@ -251,6 +251,9 @@ def status_command(runtime: Runtime) -> None:
 
 def _report_status(runtime: Runtime) -> str:
     """The report the service owes now: sent, recorded but unconfirmed, or not sent at all."""
+    from sla_tracker.service.scheduler import due_report_week
+    from sla_tracker.storage.reports import latest_report_run
+
     if not runtime.settings.smtp.recipients:
         return "not mailed (smtp.recipients is empty)"
     due = due_report_week(runtime.engine, runtime.settings, runtime.calendar(None), runtime.now)
@@ -272,7 +275,7 @@ def _report_status(runtime: Runtime) -> str:
     )
 
 
-@cli.group()
+@click.group()
 def db() -> None:
     """Database schema."""
 
@@ -286,11 +289,13 @@ def db_upgrade(runtime: Runtime) -> None:
     Example:
         sla-tracker db upgrade
     """
+    from sla_tracker.storage.schema import upgrade
+
     upgrade(runtime.engine)
     click.echo(f"Database schema is up to date: {runtime.engine.url.render_as_string()}")
 
 
-@cli.group()
+@click.group()
 def simulator() -> None:
     """The bundled Freshdesk simulator."""
 
@@ -322,6 +327,8 @@ def simulator_serve(
     Example:
         sla-tracker simulator serve --port 8765 --tickets 5000
     """
+    from sla_tracker.helpdesk.freshdesk.simulator.server import SimulatorHTTPServer, make_state
+
     state = make_state(seed=seed, tickets=tickets, now=runtime.now, api_key=api_key,
                        credits_per_minute=credits_per_minute)  # fmt: skip
     server = SimulatorHTTPServer(state, port)

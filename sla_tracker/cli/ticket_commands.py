@@ -17,34 +17,18 @@ from sla_tracker.cli.base import (
     _reports,
     as_of_option,
     by_option,
-    cli,
     is_at_risk,
     is_breached,
 )
 from sla_tracker.core.classification import GtrObject, Severity
 from sla_tracker.core.instants import format_instant
-from sla_tracker.decisions import (
-    EXCLUSION_REASONS,
-    record_classification,
-    record_exclusion,
-    revoke_exclusions,
-)
-from sla_tracker.policies import settings_fingerprint
-from sla_tracker.present.output import render
-from sla_tracker.present.tickets import (
-    explanation_text,
-    ticket_json,
-    ticket_text,
-    tickets_csv,
-    tickets_table,
-    urgency,
-)
+from sla_tracker.decisions import EXCLUSION_REASONS
 
 if TYPE_CHECKING:
     from datetime import datetime
 
 
-@cli.command("tickets")
+@click.command("tickets")
 @click.option("--open", "only_open", is_flag=True, help="Only tickets not restored.")
 @click.option(
     "--severity", type=click.Choice([s.value for s in Severity]), help="Only this severity."
@@ -69,6 +53,9 @@ def tickets_command(
         sla-tracker tickets --open --at-risk
         sla-tracker tickets --breached --as-of 2026-11-27T17:00:00+01:00 --json
     """
+    from sla_tracker.present.output import render
+    from sla_tracker.present.tickets import ticket_json, tickets_csv, tickets_table, urgency
+
     threshold = min(runtime.settings.alerts.thresholds, default=100) / 100
     chosen = [
         report
@@ -90,7 +77,7 @@ def tickets_command(
         )
 
 
-@cli.command("ticket")
+@click.command("ticket")
 @click.argument("ticket_id", type=FRESHDESK_ID)
 @as_of_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
@@ -103,6 +90,8 @@ def ticket_command(runtime: Runtime, ticket_id: int, as_of: datetime | None, as_
         sla-tracker ticket 48230
         sla-tracker ticket 48230 --json
     """
+    from sla_tracker.present.tickets import ticket_json, ticket_text
+
     report = _one(runtime, ticket_id, _as_of(runtime, as_of))
     if as_json:
         click.echo(json.dumps(ticket_json(report), ensure_ascii=False, indent=2))
@@ -110,7 +99,7 @@ def ticket_command(runtime: Runtime, ticket_id: int, as_of: datetime | None, as_
         click.echo(ticket_text(report, runtime.calendar(None)))
 
 
-@cli.command("explain")
+@click.command("explain")
 @click.argument("ticket_id", type=FRESHDESK_ID)
 @as_of_option
 @click.pass_obj
@@ -121,13 +110,16 @@ def explain_command(runtime: Runtime, ticket_id: int, as_of: datetime | None) ->
     Example:
         sla-tracker explain 48230
     """
+    from sla_tracker.policies import settings_fingerprint
+    from sla_tracker.present.tickets import explanation_text
+
     now = _as_of(runtime, as_of)
     report = _one(runtime, ticket_id, now)
     fingerprint = settings_fingerprint(runtime.settings)
     click.echo(explanation_text(report, runtime.calendar(None), now=now, fingerprint=fingerprint))
 
 
-@cli.command("classify")
+@click.command("classify")
 @click.argument("ticket_id", type=FRESHDESK_ID)
 @click.option(
     "--severity", type=click.Choice([s.value for s in Severity if s != Severity.UNCLASSIFIED])
@@ -151,6 +143,8 @@ def classify_command(
         sla-tracker classify 48230 --severity blocking --gtr-object invoice \\
             --reason "Invoices cannot be created for any user" --by alice
     """
+    from sla_tracker.decisions import record_classification
+
     given = {"severity": severity, "gtr_object": gtr_object, "external_link": external,
              "non_standard_fields": non_standard}  # fmt: skip
     values = {key: value for key, value in given.items() if value is not None}
@@ -160,7 +154,7 @@ def classify_command(
     )
 
 
-@cli.command("exclude")
+@click.command("exclude")
 @click.argument("ticket_id", type=FRESHDESK_ID)
 @click.option("--reason", required=True, type=click.Choice(EXCLUSION_REASONS), help="C11 cause.")
 @click.option("--note", required=True, help="What happened, for the record.")
@@ -181,6 +175,8 @@ def exclude_command(
         sla-tracker exclude 48230 --reason network_failure --note "Customer's VPN down" \\
             --from 2026-11-27T09:00:00+01:00 --to 2026-11-27T14:00:00+01:00
     """
+    from sla_tracker.decisions import record_exclusion
+
     record_exclusion(runtime.engine, ticket_id, reason=reason, note=note, by=by,
                      now=runtime.now, starts_at=starts_at, ends_at=ends_at)  # fmt: skip
     scope = "whole ticket"
@@ -189,7 +185,7 @@ def exclude_command(
     click.echo(f"Ticket {ticket_id}: excluded ({reason}, {scope}) by {by}")
 
 
-@cli.command("unexclude")
+@click.command("unexclude")
 @click.argument("ticket_id", type=FRESHDESK_ID)
 @click.option("--reason", required=True, help="Why the exclusion no longer holds.")
 @by_option("decides")
@@ -201,5 +197,7 @@ def unexclude_command(runtime: Runtime, ticket_id: int, reason: str, by: str) ->
     Example:
         sla-tracker unexclude 48230 --reason "The outage was on our side"
     """
+    from sla_tracker.decisions import revoke_exclusions
+
     revoke_exclusions(runtime.engine, ticket_id, reason=reason, by=by, now=runtime.now)
     click.echo(f"Ticket {ticket_id}: exclusions lifted by {by}")
