@@ -5,7 +5,8 @@ ordering, ``include`` credits, ``per_page`` ≤ 100, the page-300 wall with its 
 ``link`` headers and the 30-day default window; ticket view; conversations; companies;
 ticket_fields; rate-limit headers and 429 with ``Retry-After``; and injectable faults.
 Admin endpoints under ``/_sim/`` move the clock and change tickets so that a test or a demo
-can make the account evolve between two polls.
+can make the account evolve between two polls; with a webhook configured, every change is
+also POSTed to it, as a Freshdesk automation rule would (``webhooks.py``).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from sla_tracker.helpdesk.freshdesk.simulator.dataset import (
     SimTicket,
     iso,
 )
+from sla_tracker.helpdesk.freshdesk.simulator.webhooks import WebhookSender
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -101,16 +103,29 @@ class SimulatorState:
     _index_key: tuple[int, int] | None = None
     _index: list[tuple[int, int]] = field(default_factory=list)
     version: int = 0
+    webhook: WebhookSender | None = None  # told of every ticket change, when set
 
     def advance(self, seconds: int) -> None:
+        self.set_clock(self.now + seconds)
+
+    def set_clock(self, now: int) -> None:
+        """Move the clock; the tickets it changes (events and creations on the way) are
+        announced by webhook, oldest update first."""
         with self.lock:
-            self.now += seconds
+            before, self.now = self.now, now
+            if self.webhook is not None and now > before:
+                moved = [t for t in self.dataset.tickets.values()
+                         if self.visible(t) and t.updated_at(now) > before]  # fmt: skip
+                for ticket in sorted(moved, key=lambda t: (t.updated_at(now), t.id)):
+                    self._announce(ticket)
 
     def change(self, ticket_id: int, kind: str, value: int = 0) -> None:
         """Record an event on a ticket at the current clock (status, replies, touch)."""
         with self.lock:
-            self.dataset.tickets[ticket_id].add_event(self.now, kind, value)
+            ticket = self.dataset.tickets[ticket_id]
+            ticket.add_event(self.now, kind, value)
             self.version += 1
+            self._announce(ticket)
 
     def mark(self, ticket_id: int, **flags: bool) -> None:
         with self.lock:
@@ -120,6 +135,15 @@ class SimulatorState:
             if not flags.get("purged"):
                 ticket.add_event(self.now, "touch")
             self.version += 1
+            self._announce(ticket)
+
+    def _announce(self, ticket: SimTicket) -> None:
+        if self.webhook is not None and self.visible(ticket):
+            self.webhook.send({
+                "ticket_id": ticket.id,
+                "status": ticket.state(self.now)["status"],
+                "updated_at": iso(ticket.updated_at(self.now)),
+            })  # fmt: skip
 
     def visible(self, ticket: SimTicket) -> bool:
         return not ticket.purged and ticket.created_at <= self.now
@@ -383,7 +407,7 @@ class SimulatorHandler(BaseHTTPRequestHandler):
         path = urlsplit(self.path).path
         if path == "/_sim/clock":
             if "now" in body:
-                state.now = int(parse_instant(body["now"]).timestamp())
+                state.set_clock(int(parse_instant(body["now"]).timestamp()))
             state.advance(int(body.get("advance_seconds", 0)))
             self._send(200, {"now": iso(state.now)})
         elif (match := ADMIN_TICKET.match(path)) and int(match.group(1)) in state.dataset.tickets:
@@ -662,11 +686,27 @@ class Simulator:
     def __exit__(self, *exc_info: object) -> None:
         self.server.shutdown()
         self.server.server_close()
+        if self.state.webhook is not None:
+            self.state.webhook.close()
 
 
-def make_state(*, seed: int, tickets: int, now: datetime, **options: Any) -> SimulatorState:
+def make_state(
+    *,
+    seed: int,
+    tickets: int,
+    now: datetime,
+    webhook_url: str | None = None,
+    webhook_secret: str | None = None,
+    **options: Any,
+) -> SimulatorState:
+    """A seeded account at ``now``; with ``webhook_url``, its changes are POSTed there
+    with ``webhook_secret`` (see ``webhooks.py`` for the contract)."""
     from sla_tracker.helpdesk.freshdesk.simulator.dataset import generate
 
+    if webhook_url is not None:
+        if not webhook_secret:
+            raise ValueError("a simulator webhook needs a secret: give --webhook-secret")
+        options["webhook"] = WebhookSender(webhook_url, webhook_secret)
     return SimulatorState(
         generate(seed=seed, tickets=tickets, anchor=now), int(now.timestamp()), **options
     )
