@@ -312,6 +312,12 @@ def simulator() -> None:
 @click.option("--tickets", default=2000, show_default=True, help="Tickets before now.")
 @click.option("--api-key", default="sim-key", show_default=True, help="Accepted API key.")
 @click.option("--credits-per-minute", type=int, help="Rate limit (default: none).")
+@click.option("--webhook-url", help="POST each ticket change here, as Freshdesk automations do.")
+@click.option(
+    "--webhook-secret",
+    envvar="SLA_TRACKER_SIM_WEBHOOK_SECRET",
+    help="Sent as X-Sla-Tracker-Secret (or $SLA_TRACKER_SIM_WEBHOOK_SECRET).",
+)
 @click.pass_obj
 def simulator_serve(
     runtime: Runtime,
@@ -320,17 +326,25 @@ def simulator_serve(
     tickets: int,
     api_key: str,
     credits_per_minute: int | None,
+    webhook_url: str | None,
+    webhook_secret: str | None,
 ) -> None:
     """Serve a seeded Freshdesk account on 127.0.0.1 until interrupted.
 
     \b
     Example:
         sla-tracker simulator serve --port 8765 --tickets 5000
+        sla-tracker simulator serve --webhook-url http://127.0.0.1:8080/hooks/freshdesk \\
+            --webhook-secret "$SECRET"
     """
     from sla_tracker.helpdesk.freshdesk.simulator.server import SimulatorHTTPServer, make_state
 
-    state = make_state(seed=seed, tickets=tickets, now=runtime.now, api_key=api_key,
-                       credits_per_minute=credits_per_minute)  # fmt: skip
+    try:
+        state = make_state(seed=seed, tickets=tickets, now=runtime.now, api_key=api_key,
+                           credits_per_minute=credits_per_minute, webhook_url=webhook_url,
+                           webhook_secret=webhook_secret)  # fmt: skip
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
     server = SimulatorHTTPServer(state, port)
     click.echo(f"Freshdesk simulator on {server.base_url} (API key {api_key!r}); Ctrl-C stops it")
     try:
@@ -339,3 +353,5 @@ def simulator_serve(
         click.echo("stopped")
     finally:
         server.server_close()
+        if state.webhook is not None:
+            state.webhook.close()
