@@ -26,6 +26,7 @@ from sla_tracker.core.clocks import (
     Phase,
     StatusChange,
     TicketHistory,
+    next_event_after,
     response_clock,
     restoration_clock,
 )
@@ -71,6 +72,8 @@ class JudgedTicket:
     subject: str | None
     company_id: int | None
     company_name: str | None
+    group_id: int | None
+    responder_id: int | None  # the agent the ticket is assigned to
     status: int  # the help desk's status id
     open: bool  # not in a restored status
     created_at: datetime
@@ -85,6 +88,8 @@ class JudgedTicket:
     transitions: Sequence[TransitionRow] = field(default_factory=list)
     disagreements: list[str] = field(default_factory=list)
     seen: TicketSighting | None = None  # one-ticket views only
+    next_event: datetime | None = None  # when the history itself next changes a clock's rule
+    listed: bool = True  # not deleted, spam or gone
 
     @property
     def needs_review(self) -> list[str]:
@@ -268,6 +273,8 @@ class _Judge:
             subject=row["subject"],
             company_id=row["company_id"],
             company_name=company_name,
+            group_id=row["group_id"],
+            responder_id=row["responder_id"],
             status=row["status"],
             open=self.phase_of(row["status"]) is not Phase.RESTORED,
             created_at=row["created_at"],
@@ -280,8 +287,10 @@ class _Judge:
             restoration=restoration,
             history=history if detail else None,
             transitions=list(transitions) if detail else [],
-            disagreements=_disagreements(row, response, self.tolerance),
+            disagreements=disagreements(row["fr_due_by"], response, self.tolerance),
             seen=sighting,
+            next_event=next_event_after(history, self.now),
+            listed=not (row["deleted"] or row["spam"] or row["gone"]),
         )
 
 
@@ -339,14 +348,14 @@ def _responded_at(
     return min((at for at in candidates if at is not None), default=None)
 
 
-def _disagreements(row: Mapping[str, Any], response: Clock, tolerance: int) -> list[str]:
+def disagreements(fr_due_by: datetime | None, response: Clock, tolerance: int) -> list[str]:
     """Freshdesk's first-response due date against the contract's response deadline.
 
     Only like with like: ``fr_due_by`` is Freshdesk's response target. Its ``due_by`` is a
     resolution target, not the 72-hour GTR, so it is shown beside the restoration clock but
     never reported as a disagreement.
     """
-    theirs, ours = row["fr_due_by"], response.deadline
+    theirs, ours = fr_due_by, response.deadline
     if theirs is None or ours is None or not response.contractual:
         return []
     gap = (theirs - ours).total_seconds()

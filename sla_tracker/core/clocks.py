@@ -325,14 +325,14 @@ def _not_counted(
 
 def next_event_after(history: TicketHistory, instant: datetime) -> datetime | None:
     """The first instant after ``instant`` at which the history itself changes a clock's rule
-    (a dated status change, reply or severity, an exclusion's bound, a clock's start): until
+    (a dated status change, reply, response or severity, an exclusion's bound, a start): until
     then a clock judged at ``instant`` moves only with time (see ``advance``)."""
     candidates = [change.at for change in history.changes]
     candidates += history.customer_replies
     candidates += [at for at, _severity in history.severities]
     for exclusion in history.exclusions:
         candidates += [bound for bound in (exclusion.start, exclusion.end) if bound is not None]
-    candidates.append(history.created_at)
+    candidates += [history.created_at] + ([history.responded_at] if history.responded_at else [])
     return min((at for at in candidates if at > instant), default=None)
 
 

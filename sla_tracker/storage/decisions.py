@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 
+from sla_tracker.storage.judgments import forget_judgments
 from sla_tracker.storage.tables import ClassificationOverride, ExclusionRecord, Ticket, table_of
 from sla_tracker.storage.writes import insert
 
@@ -22,11 +23,13 @@ def ticket_exists(connection: Connection, ticket_id: int) -> bool:
 
 def add_overrides(connection: Connection, rows: list[dict[str, Any]]) -> None:
     insert(connection, table_of(ClassificationOverride), rows)
+    forget_judgments(connection, [row["ticket_id"] for row in rows])
 
 
 def add_exclusion_records(connection: Connection, rows: list[dict[str, Any]]) -> None:
     """Exclusions and their revocations: rows are never updated, a later one supersedes."""
     insert(connection, EXCLUSIONS, rows)
+    forget_judgments(connection, [row["ticket_id"] for row in rows])
 
 
 def last_exclusion_action(connection: Connection, ticket_id: int) -> str | None:

@@ -429,7 +429,8 @@ class TicketJudgment(SQLModel, table=True):
     restoration_breach_at: datetime | None = _instant()
     response_risk_at: datetime | None = _instant()
     restoration_risk_at: datetime | None = _instant()
-    next_deadline: datetime | None = _instant(index=True)  # most urgent first
+    next_deadline: datetime | None = _instant(index=True)  # of a counting clock: urgent first
+    waiting_remaining: int | None = None  # of a clock waiting on the customer: next in line
     body: dict[str, Any] | None = _json()  # the rest of the judgment, to rebuild it
 
 

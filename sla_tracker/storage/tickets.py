@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 
+from sla_tracker.storage.judgments import forget_judgments
 from sla_tracker.storage.tables import (
     Company,
     CustomerReply,
@@ -71,6 +72,9 @@ def write_page(
     insert_new(connection, table_of(CustomerReply), replies)
     insert(connection, TRANSITION_TABLE, transitions)
     insert(connection, CHANGE_TABLE, changes)
+    touched = [row["id"] for row in tickets]
+    touched += [row["ticket_id"] for rows in (snapshots, replies, transitions) for row in rows]
+    forget_judgments(connection, touched)
 
 
 def snapshots_in_order(connection: Connection, ticket_id: int) -> list[dict[str, Any]]:
@@ -97,6 +101,7 @@ def replace_transitions(
     """Supersede the live transitions (``--as-of`` still sees them) by ``rows``."""
     connection.execute(update(TRANSITION_TABLE).where(_live(ticket_id)).values(superseded_at=now))
     insert(connection, TRANSITION_TABLE, rows)
+    forget_judgments(connection, [ticket_id])
 
 
 def _live(ticket_id: int) -> Any:
@@ -136,6 +141,7 @@ def mark_gone(engine: Engine, ticket_id: int, change: dict[str, Any], *, now: da
             .values(gone=True, last_seen_at=now)
         )
         insert(connection, CHANGE_TABLE, [change])
+        forget_judgments(connection, [ticket_id])
 
 
 def store_companies(connection: Connection, rows: list[dict[str, Any]]) -> None:

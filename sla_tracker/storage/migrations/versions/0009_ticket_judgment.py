@@ -35,6 +35,7 @@ def upgrade() -> None:
         sa.Column("response_risk_at", sa.DateTime(), nullable=True),
         sa.Column("restoration_risk_at", sa.DateTime(), nullable=True),
         sa.Column("next_deadline", sa.DateTime(), nullable=True),
+        sa.Column("waiting_remaining", sa.Integer(), nullable=True),
         sa.Column("body", sa.JSON(), nullable=True),
         sa.PrimaryKeyConstraint("ticket_id"),
     )

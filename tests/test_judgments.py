@@ -1,0 +1,178 @@
+"""Kept judgments (issue 12) on a simulated account: reads from kept judgments equal the
+clocks recomputed from history, at any later instant, after polls, decisions and a rule
+change; ``verify`` proves it and finds a corrupted judgment."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import Engine, text
+
+from sla_tracker.calendar_files import load_named_calendar
+from sla_tracker.config import Settings
+from sla_tracker.core.calendar import BusinessCalendar
+from sla_tracker.core.clocks import Clock
+from sla_tracker.decisions import record_classification
+from sla_tracker.helpdesk.freshdesk.client import FreshdeskClient
+from sla_tracker.helpdesk.freshdesk.simulator.server import Simulator, make_state
+from sla_tracker.judge import JudgedTicket, evaluate_tickets
+from sla_tracker.judgments import Judgments, listing_order
+from sla_tracker.storage.judgments import Filters
+from sla_tracker.storage.schema import open_store
+from sla_tracker.sync import sync_once
+from tests.assertions import paris
+
+START = paris("2026-11-23 08:00")
+
+
+@dataclass
+class Account:
+    engine: Engine
+    settings: Settings
+    calendar: BusinessCalendar
+
+    def kept(self, now: datetime, settings: Settings | None = None) -> Judgments:
+        return Judgments(self.engine, settings or self.settings, self.calendar, now)
+
+    def recomputed(self, now: datetime) -> list[JudgedTicket]:
+        return evaluate_tickets(self.engine, self.settings, self.calendar, now=now)
+
+
+@pytest.fixture(scope="module")
+def account(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Account]:
+    """400 simulated tickets polled three times a day over a week, judgments kept after each."""
+    folder = tmp_path_factory.mktemp("kept")
+    state = make_state(seed=7, tickets=400, now=START)
+    settings = Settings.model_validate({"sync": {"start_date": "2026-05-01"}})
+    engine = open_store(f"sqlite:///{folder / 'kept.db'}")
+    calendar = load_named_calendar("fr-support", settings)
+    with Simulator(state) as simulator:
+        client = FreshdeskClient(simulator.url, "sim-key", sleep=lambda _s: None)
+        for _poll in range(12):
+            now = datetime.fromtimestamp(state.now, START.tzinfo)
+            sync_once(client, engine, settings, now=now)
+            Judgments(engine, settings, calendar, now).refresh()
+            state.advance(8 * 3600)
+    yield Account(engine, settings, calendar)
+    engine.dispose()
+
+
+def _last_poll(account: Account) -> datetime:
+    with account.engine.connect() as connection:
+        last = connection.execute(text("select max(judged_at) from ticket_judgment")).scalar()
+    return datetime.fromisoformat(str(last)).replace(tzinfo=UTC)  # stored as naive UTC
+
+
+def _plain(clock: Clock) -> Clock:
+    return clock._replace(not_counted=(), counting=False)
+
+
+def _same(kept: list[JudgedTicket], recomputed: list[JudgedTicket]) -> None:
+    assert {r.id for r in kept} == {r.id for r in recomputed}
+    mismatch = [(a.id, b.id) for a, b in zip(kept, recomputed, strict=True) if a.id != b.id]
+    if mismatch:
+        first = {r.id: r for r in kept}[mismatch[0][0]]
+        other = {r.id: r for r in recomputed}[mismatch[0][0]]
+        assert (first.response, first.restoration) == (other.response, other.restoration)
+    assert [r.id for r in kept] == [r.id for r in recomputed]
+    for mine, theirs in zip(kept, recomputed, strict=True):
+        assert (_plain(mine.response), _plain(mine.restoration)) == (
+            _plain(theirs.response),
+            _plain(theirs.restoration),
+        ), mine.id
+        assert (mine.open, mine.status, mine.disagreements) == (
+            theirs.open,
+            theirs.status,
+            theirs.disagreements,
+        )
+
+
+@pytest.mark.parametrize("hours", [0, 1, 5, 30, 80, 200])
+def test_kept_judgments_answer_as_the_history_does(account: Account, hours: int) -> None:
+    now = paris("2026-11-27 16:00") + timedelta(hours=hours, seconds=17)
+    kept = list(account.kept(now).tickets())
+    recomputed = sorted(account.recomputed(now), key=listing_order)
+    assert len(kept) > 300
+    _same(kept, recomputed)
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        Filters(only_open=True),
+        Filters(at_risk=True),
+        Filters(breached=True),
+        Filters(only_open=True, severity="blocking"),
+        Filters(company_id=103001000000),
+    ],
+    ids=["open", "at-risk", "breached", "open-blocking", "company"],
+)
+def test_filters_in_sql_select_what_the_clocks_say(account: Account, filters: Filters) -> None:
+    now = paris("2026-11-30 11:00")
+    judgments = account.kept(now)
+    threshold = judgments.threshold
+
+    def wanted(report: JudgedTicket) -> bool:
+        clocks = (report.response, report.restoration)
+        return (
+            (not filters.only_open or report.open)
+            and (filters.severity in (None, report.classification.severity.value))
+            and (filters.company_id in (None, report.company_id))
+            and (not filters.at_risk or any(clock.at_risk(threshold) for clock in clocks))
+            and (not filters.breached or any(clock.breached for clock in clocks))
+        )
+
+    expected = sorted((r for r in account.recomputed(now) if wanted(r)), key=listing_order)
+    assert expected, "the account should have such tickets"
+    _same(list(judgments.tickets(filters)), expected)
+    assert judgments.count(filters) == len(expected)
+    assert [r.id for r in judgments.tickets(filters, limit=3)] == [r.id for r in expected[:3]]
+
+
+def test_verify_finds_no_difference_and_catches_a_corrupted_judgment(account: Account) -> None:
+    now = paris("2026-12-01 10:30")
+    assert account.kept(now).verify() == []
+    with account.engine.begin() as connection:
+        row = connection.execute(
+            text("select ticket_id, body from ticket_judgment where open order by ticket_id")
+        ).first()
+        body = row.body if isinstance(row.body, dict) else __import__("json").loads(row.body)
+        body["restoration"]["elapsed_seconds"] += 60
+        body["response"]["elapsed_seconds"] += 60
+        connection.execute(
+            text("update ticket_judgment set body = :body where ticket_id = :id"),
+            {"body": __import__("json").dumps(body), "id": row.ticket_id},
+        )
+    try:
+        found = account.kept(now).verify()
+        assert found and all(f"ticket {row.ticket_id}:" in line for line in found)
+        assert account.kept(now).verify(sample=5) is not None
+    finally:
+        account.kept(_last_poll(account)).refresh([row.ticket_id])
+    assert account.kept(now).verify() == []
+
+
+def test_a_decision_forgets_the_kept_judgment_and_reads_stay_exact(account: Account) -> None:
+    now = _last_poll(account) + timedelta(minutes=5)
+    ticket = next(r for r in account.kept(now).tickets(Filters(only_open=True)))
+    record_classification(
+        account.engine, ticket.id, {"severity": "minor"}, by="lea", reason="test", now=now
+    )
+    assert ticket.id in account.kept(now).stale()
+    later = now + timedelta(hours=3)
+    [kept] = [r for r in account.kept(later).tickets() if r.id == ticket.id]
+    assert kept.classification.severity.value == "minor"
+    assert account.kept(later).refresh() == 1
+    assert account.kept(later).verify() == []
+
+
+def test_other_rules_make_every_judgment_stale(account: Account) -> None:
+    now = _last_poll(account) + timedelta(hours=1)
+    other = account.settings.model_copy(
+        update={"alerts": account.settings.alerts.model_copy(update={"thresholds": (40, 80)})}
+    )
+    assert len(account.kept(now, other).stale()) > 300
+    assert account.kept(now).stale() == []
