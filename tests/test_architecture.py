@@ -70,7 +70,8 @@ PACKAGE = CORE.parent
 USE_CASES = ("sync.py", "judge.py", "money.py", "decisions.py", "alerts.py", "reports")
 FRESHDESK = "sla_tracker.helpdesk.freshdesk"
 # The composition roots build the Freshdesk client from the settings; nothing else knows it.
-KNOWS_FRESHDESK = ("helpdesk/freshdesk", "cli", "service")
+# The web's webhook receiver is Freshdesk's too: it reads its status names (issue 14).
+KNOWS_FRESHDESK = ("helpdesk/freshdesk", "cli", "service", "web")
 
 
 def _modules(*relative: str) -> list[Path]:

@@ -1,0 +1,1 @@
+"""The web board, its JSON API, health and metrics, and Freshdesk's webhook (issue 14)."""

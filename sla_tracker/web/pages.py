@@ -1,0 +1,272 @@
+"""The board's pages: server-rendered with the project's one template environment
+(``templates/web/``), instants in the calendar's zone through ``present/when.py``.
+
+The countdowns tick in the browser from each clock's deadline (``static/board.js``); the
+server's instant travels with the page, so a replayed ``now`` counts down the same way.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from sla_tracker.core.classification import Severity
+from sla_tracker.core.clocks import ClockState
+from sla_tracker.core.instants import format_instant
+from sla_tracker.money import period_window
+from sla_tracker.policies import indemnity_options, settings_fingerprint
+from sla_tracker.present.emails import render_weekly_report
+from sla_tracker.present.money import contract_json, exposure_json, indemnity_json, render_statement
+from sla_tracker.present.templates import render_page
+from sla_tracker.present.tickets import explanation_text, provenance
+from sla_tracker.present.when import duration, local_instant
+from sla_tracker.reports.weekly import build_weekly_report
+from sla_tracker.storage.web import decision_history, directory, report_runs
+from sla_tracker.web.queries import BoardFilter, in_window
+
+if TYPE_CHECKING:
+    from datetime import datetime, tzinfo
+
+    from sla_tracker.core.clocks import Clock
+    from sla_tracker.judge import JudgedTicket
+    from sla_tracker.web.app import WebContext
+
+# An e-mail's HTML styles itself inline and runs nothing: shown as it is, without scripts.
+DOCUMENT_POLICY = (
+    "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"
+)
+LANG = "en"  # the board speaks the CLI's language; documents keep report.language
+router = APIRouter(include_in_schema=False)
+
+
+def _context(request: Request) -> WebContext:
+    context: WebContext = request.app.state.web
+    return context
+
+
+def _page(name: str, context: WebContext, **values: Any) -> HTMLResponse:
+    calendar = context.reader.calendar
+    values = {"zone": calendar.zone, "timezone": calendar.timezone, **values}
+    return HTMLResponse(render_page(f"web/{name}", values, LANG))
+
+
+def clock_view(clock: Clock, *, zone: tzinfo, now: datetime) -> dict[str, Any]:
+    """One clock as a cell shows it: state, deadline in local time, what is left."""
+    counting = clock.state is ClockState.RUNNING and clock.deadline is not None
+    return {
+        "name": clock.name,
+        "state": str(clock.state),
+        "applies": clock.state is not ClockState.NOT_APPLICABLE,
+        "reason": clock.reason,
+        "counting": counting,
+        "deadline": local_instant(clock.deadline, zone, LANG) if clock.deadline else None,
+        "deadline_ms": int(clock.deadline.timestamp() * 1000) if clock.deadline else None,
+        "breached_at": local_instant(clock.breached_at, zone, LANG) if clock.breached_at else None,
+        "business_left": duration(clock.remaining_seconds, LANG, largest="hour")
+        if clock.remaining_seconds is not None else None,
+        "wall_left": duration((clock.deadline - now).total_seconds(), LANG)
+        if counting and clock.deadline and clock.deadline > now else None,
+        "target": duration(clock.target_seconds, LANG, largest="hour")
+        if clock.target_seconds else None,
+        "elapsed": duration(clock.elapsed_seconds, LANG, largest="hour"),
+        "contractual": clock.contractual,
+        "stopped_at": local_instant(clock.stopped_at, zone, LANG) if clock.stopped_at else None,
+    }  # fmt: skip
+
+
+def _rows(context: WebContext, only: BoardFilter, now: datetime) -> dict[str, Any]:
+    reader = context.reader
+    board = reader.board(now=now, only=only)
+    groups, agents = directory(reader.engine)
+    zone = reader.calendar.zone
+    return {
+        "now_ms": int(now.timestamp() * 1000),
+        "now_local": local_instant(now, zone, LANG),
+        "rows": [
+            {
+                "id": row.report.id,
+                "subject": row.report.subject or "",
+                "company": row.report.company_name or row.report.company_id or "",
+                "severity": row.report.classification.severity.value,
+                "group": groups.get(row.group_id, row.group_id) if row.group_id else "",
+                "agent": agents.get(row.agent_id, row.agent_id) if row.agent_id else "",
+                "review": row.report.needs_review,
+                "clocks": [
+                    clock_view(clock, zone=zone, now=now)
+                    for clock in (row.report.response, row.report.restoration)
+                ],
+            }
+            for row in board.rows
+        ],
+        "companies": board.companies,
+        "groups": [(group, groups.get(group, str(group))) for group in board.groups],
+        "agents": [(agent, agents.get(agent, str(agent))) for agent in board.agents],
+    }
+
+
+OptionalId = Annotated[int | None, Query(gt=0, lt=2**63)]
+
+
+def _filter(severity: str | None, company: int | None, group: int | None, agent: int | None
+            ) -> BoardFilter:  # fmt: skip
+    if severity is not None and severity not in {s.value for s in Severity}:
+        raise HTTPException(400, f"severity {severity!r} is not one of the severities")
+    return BoardFilter(severity, company, group, agent)
+
+
+@router.get("/", response_class=HTMLResponse)
+def board_page(
+    request: Request,
+    severity: str | None = None,
+    company: OptionalId = None,
+    group: OptionalId = None,
+    agent: OptionalId = None,
+) -> HTMLResponse:
+    """Open tickets at risk or breached, most urgent first, with live countdowns."""
+    context = _context(request)
+    only = _filter(severity or None, company, group, agent)
+    return _page(
+        "board", context, **_rows(context, only, context.clock()), only=only,
+        severities=[s.value for s in Severity],
+        refresh_seconds=context.reader.settings.web.refresh_seconds,
+        query=request.url.query,
+    )  # fmt: skip
+
+
+@router.get("/board/rows", response_class=HTMLResponse)
+def board_rows(
+    request: Request,
+    severity: str | None = None,
+    company: OptionalId = None,
+    group: OptionalId = None,
+    agent: OptionalId = None,
+) -> HTMLResponse:
+    """The board's table body alone, for its auto-refresh."""
+    context = _context(request)
+    only = _filter(severity or None, company, group, agent)
+    return _page("board-rows", context, **_rows(context, only, context.clock()))
+
+
+def freshdesk_link(context: WebContext, ticket_id: int) -> str | None:
+    freshdesk = context.reader.settings.freshdesk
+    if freshdesk.domain:
+        return f"https://{freshdesk.domain}.freshdesk.com/a/tickets/{ticket_id}"
+    if freshdesk.base_url:
+        return f"{freshdesk.base_url.rstrip('/')}/a/tickets/{ticket_id}"
+    return None
+
+
+def _one(context: WebContext, ticket_id: int, now: datetime) -> JudgedTicket:
+    report = context.reader.ticket(ticket_id, now=now)
+    if report is None:
+        raise HTTPException(404, f"no ticket {ticket_id} known as of {format_instant(now)}")
+    return report
+
+
+@router.get("/tickets/{ticket_id}", response_class=HTMLResponse)
+def ticket_page(request: Request, ticket_id: int) -> HTMLResponse:
+    """Classification with provenance and decisions, timeline, clocks, evidence trace."""
+    context = _context(request)
+    now = context.clock()
+    report = _one(context, ticket_id, now)
+    reader = context.reader
+    zone = reader.calendar.zone
+    classification = report.classification
+    return _page(
+        "ticket", context, report=report, now_local=local_instant(now, zone, LANG),
+        now_ms=int(now.timestamp() * 1000),
+        provenance=provenance(report),
+        decisions=[
+            {"name": name, "value": getattr(classification, name).value,
+             "source": getattr(classification, name).source, "by": getattr(classification, name).by,
+             "reason": getattr(classification, name).reason}
+            for name in ("severity", "gtr_object", "external_link", "non_standard_fields")
+        ],
+        history=[{**item, "at": local_instant(item["at"], zone, LANG, year=True)}
+                 for item in decision_history(reader.engine, ticket_id)],
+        timeline=[{"at": local_instant(t.at, zone, LANG, year=True), "from": t.from_status,
+                   "to": t.to_status, "kind": t.kind, "evidence": t.evidence,
+                   "seen": local_instant(t.observed_at, zone, LANG) if t.observed_at else ""}
+                  for t in report.transitions],
+        clocks=[clock_view(clock, zone=zone, now=now)
+                for clock in (report.response, report.restoration)],
+        evidence=explanation_text(report, reader.calendar, now=now,
+                                  fingerprint=settings_fingerprint(reader.settings)),
+        freshdesk=freshdesk_link(context, ticket_id),
+        created=local_instant(report.created_at, zone, LANG, year=True),
+    )  # fmt: skip
+
+
+@router.get("/customers", response_class=HTMLResponse)
+def customers_page(request: Request) -> HTMLResponse:
+    """Contracts and fee versions, indemnities per period, exposure, statements."""
+    context = _context(request)
+    now = context.clock()
+    found = context.reader.customers(now=now)
+    return _page(
+        "customers", context, contracts=[contract_json(c) for c in found.contracts],
+        periods=[indemnity_json(line) for line in found.periods],
+        exposure=[exposure_json(item) for item in found.exposure],
+        horizon=local_instant(found.horizon, context.reader.calendar.zone, LANG, year=True),
+        year=now.astimezone(context.reader.calendar.zone).year,
+    )  # fmt: skip
+
+
+@router.get("/customers/{company_id}/statement")
+def statement(
+    request: Request, company_id: int, period: str, lang: Annotated[str | None, Query(
+        pattern="^(fr|en)$")] = None,
+) -> Response:  # fmt: skip
+    """The customer statement of ``sla-tracker statement``, as an HTML download."""
+    context = _context(request)
+    reader = context.reader
+    now = context.clock()
+    try:
+        window = period_window(period, reader.calendar)
+    except ValueError as error:
+        raise HTTPException(400, str(error)) from None
+    lines = [line for line in reader.customers(now=now).periods
+             if line.company_id == company_id and line.amount is not None
+             and in_window(line, window)]  # fmt: skip
+    html = render_statement(
+        lines, company_id=company_id, period_text=period,
+        language=lang or reader.settings.report.language, calendar=reader.calendar,
+        basis=indemnity_options(reader.settings)[0], now=now,
+    )  # fmt: skip
+    name = f"statement-{company_id}-{period}.html"
+    return Response(html, media_type="text/html; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
+
+
+@router.get("/reports", response_class=HTMLResponse)
+def reports_page(request: Request) -> HTMLResponse:
+    """The weekly reports recorded (sent or pending), and this week's on demand."""
+    context = _context(request)
+    zone = context.reader.calendar.zone
+    runs = [
+        {**run, "recorded": local_instant(run["recorded_at"], zone, LANG, year=True),
+         "sent": local_instant(run["sent_at"], zone, LANG, year=True) if run["sent_at"] else None}
+        for run in report_runs(context.reader.engine, limit=104)
+    ]  # fmt: skip
+    return _page("reports", context, runs=runs, current=current_week(context.clock(), zone))
+
+
+def current_week(now: datetime, zone: tzinfo) -> str:
+    year, week, _ = now.astimezone(zone).isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+@router.get("/reports/current", response_class=HTMLResponse)
+def current_report(request: Request, lang: Annotated[str | None, Query(
+        pattern="^(fr|en)$")] = None) -> HTMLResponse:  # fmt: skip
+    """This week's report so far, built now (the e-mail's HTML part)."""
+    context = _context(request)
+    reader = context.reader
+    now = context.clock()
+    built = build_weekly_report(reader.engine, reader.settings, reader.calendar,
+                                week=current_week(now, reader.calendar.zone), now=now)  # fmt: skip
+    language = lang or reader.settings.report.language
+    rendered = render_weekly_report(built, language=language, calendar=reader.calendar)
+    return HTMLResponse(rendered.html, headers={"Content-Security-Policy": DOCUMENT_POLICY})
