@@ -31,13 +31,13 @@ def compose(
     settings: Settings,
     engine: Engine,
     calendar: BusinessCalendar,
-    client: HelpdeskClient,
+    client: HelpdeskClient | None,
     clock: Callable[[], datetime],
     role: Callable[[], str] = lambda: "web",
 ) -> WebContext:
     """The application's context; the webhook's sync queue only with a webhook secret."""
     queue = None
-    if settings.web.webhook_secret is not None:
+    if settings.web.webhook_secret is not None and client is not None:
         sync = incremental_sync(client, engine, settings, calendar, clock)
         queue = SyncQueue(sync, delay=settings.web.webhook_debounce_seconds)
     return WebContext(Reader(engine, settings, calendar), clock, queue, role)
