@@ -258,6 +258,7 @@ COMMANDS = {  # name → "module:attribute", imported when the command runs
     "ticket": "sla_tracker.cli.ticket_commands:ticket_command",
     "tickets": "sla_tracker.cli.ticket_commands:tickets_command",
     "unexclude": "sla_tracker.cli.ticket_commands:unexclude_command",
+    "web": "sla_tracker.cli.web_command:web_command",
 }
 
 
