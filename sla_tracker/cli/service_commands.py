@@ -140,6 +140,7 @@ def run_command(runtime: Runtime) -> None:
     Example:
         SLA_TRACKER_FRESHDESK_API_KEY=... sla-tracker --config /etc/sla-tracker.toml run
     """
+    from sla_tracker.cli.web_command import board_beside_service
     from sla_tracker.config import current_instant
     from sla_tracker.helpdesk.freshdesk.client import FreshdeskClient
     from sla_tracker.service.scheduler import Service, build_scheduler
@@ -174,14 +175,17 @@ def run_command(runtime: Runtime) -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     poll = settings.schedule.standby_poll_seconds
-    with contextlib.suppress(_Stopped):
+    role = ["standby"]  # what the board's /readyz tells (web.enabled)
+    with contextlib.suppress(_Stopped), board_beside_service(runtime, client, lambda: role[0]):
         while not stopping.is_set():
+            role[0] = "standby"
             with service_lock(
                 runtime.engine, holder=holder, poll_seconds=poll, on_standby=standby
             ) as lock:
                 if stopping.is_set():  # stopped while it waited: run nothing
                     break
                 announced.clear()
+                role[0] = "active"
                 service = Service(settings, runtime.engine, runtime.calendar(None), client,
                                   current_instant, lock=lock)  # fmt: skip
                 scheduler = build_scheduler(service)
