@@ -61,6 +61,12 @@ class PagesClient(FreshdeskAdapter):
     def ticket_fields(self) -> list[dict[str, Any]]:
         return []
 
+    def iter_groups(self) -> list[dict[str, Any]]:
+        return []
+
+    def iter_agents(self) -> list[dict[str, Any]]:
+        return []
+
     def view_ticket(self, _ticket_id: int) -> dict[str, Any] | None:
         raise AssertionError("no reconciliation is due in these scenarios")
 
