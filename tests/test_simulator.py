@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 import requests
 
+from sla_tracker.helpdesk.freshdesk.simulator.dataset import LazyTickets
 from sla_tracker.helpdesk.freshdesk.simulator.server import (
     Fault,
     Simulator,
@@ -166,3 +167,27 @@ def test_groups_and_agents_match_the_tickets_groups_and_responders(sim: Simulato
     answered = [t for t in tickets if t["responder_id"] is not None]
     assert answered and all(t["responder_id"] in by_group[t["group_id"]] for t in answered)
     assert len({t["responder_id"] for t in answered}) > 1
+
+
+def test_a_lazy_account_generates_tickets_on_demand_and_indexes_them_exactly() -> None:
+    state = make_state(seed=3, tickets=600, now=NOW, lazy=True)
+    tickets = state.dataset.tickets
+    assert isinstance(tickets, LazyTickets) and tickets[17] == tickets[17]  # deterministic
+
+    def brute_force() -> list[tuple[int, int]]:
+        return sorted((t.updated_at(state.now), t.id) for t in tickets.values() if state.visible(t))
+
+    def index() -> list[tuple[int, int]]:
+        found = state.updated_index()
+        return [found[position] for position in range(len(found))]
+
+    assert index() == brute_force()
+    state.change(5, "status", 3)  # kept from now on, as Freshdesk keeps a change
+    state.mark(6, deleted=True)
+    state.mark(7, purged=True)
+    state.advance(3 * 86400)
+    assert index() == brute_force() and 7 not in {ticket_id for _, ticket_id in index()}
+    with Simulator(state) as sim:
+        assert get(sim, "/api/v2/tickets/5").json()["status"] == 3
+        deleted = get(sim, "/api/v2/tickets", filter="deleted", updated_since="2020-01-01").json()
+        assert [ticket["id"] for ticket in deleted] == [6]

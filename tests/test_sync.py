@@ -131,6 +131,18 @@ def test_full_sync_stores_every_ticket_on_both_databases(make_account: Any, stor
     assert report.credits == 5 * report.pages + 2 + report.api_calls - report.pages - 2
 
 
+def test_a_lazily_generated_account_is_synced_whole(make_account: Any) -> None:
+    account = make_account(tickets=700, lazy=True)  # how a million-ticket account is served
+    account.client.page_size = 50
+    account.sync()
+    assert set(account.tickets()) == visible_ids(account.state)
+    account.later(days=2)
+    account.state.change(3, "status", 3)
+    report = account.sync()
+    assert report.tickets_updated > 1 and account.tickets()[3]["status"] == 3
+    assert set(account.tickets()) == visible_ids(account.state)
+
+
 def test_more_than_300_pages_are_synced_with_none_missing(make_account: Any) -> None:
     account = make_account(tickets=3_200)
     account.client.page_size = 10  # 320+ pages of 10: past Freshdesk's page-300 wall

@@ -9,13 +9,18 @@ would in Freshdesk. Everything is derived from the seed and the anchor instant.
 from __future__ import annotations
 
 import random
+from array import array
 from bisect import bisect_right
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 import holidays
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator
 
 PARIS = ZoneInfo("Europe/Paris")
 HOUR, DAY = 3600, 86400
@@ -214,9 +219,9 @@ class SimTicket:
     purged: bool = False  # hard-deleted: 404 everywhere
 
     def add_event(self, at: int, kind: str, value: int = 0) -> None:
-        self.events.append((at, kind, value))
-        self.events.sort()
-        self.event_times = [event[0] for event in self.events]
+        position = bisect_right(self.events, (at, kind, value))
+        self.events.insert(position, (at, kind, value))
+        self.event_times.insert(position, at)
 
     def updated_at(self, now: int) -> int:
         seen = bisect_right(self.event_times, now)
@@ -286,13 +291,110 @@ class SimCompany:
 @dataclass
 class Dataset:
     companies: list[SimCompany]
-    tickets: dict[int, SimTicket]
+    tickets: MutableMapping[int, SimTicket]  # write a changed ticket back: it is kept
 
 
-def generate(*, seed: int, tickets: int, anchor: datetime, months: int = 6) -> Dataset:
+LAZY_ABOVE = 50_000  # larger accounts are generated ticket by ticket, when asked for
+SETTLED = 2**62  # an instant after every event: updated_at then is the ticket's last one
+
+
+class UpdatedIndex(Protocol):
+    """(updated_at, id) of every visible ticket, sorted: what the poller's query walks."""
+
+    def __len__(self) -> int: ...
+
+    def __getitem__(self, position: int) -> tuple[int, int]: ...
+
+
+class LazyTickets(MutableMapping[int, SimTicket]):
+    """A large account's tickets, each generated from (seed, id) whenever it is asked for.
+
+    Memory holds three integers per ticket (creation, last scheduled event, index key) and
+    the tickets changed since the start, which are kept as Freshdesk keeps them; a million
+    tickets fit in tens of megabytes instead of gigabytes. Ids follow creation order.
+    """
+
+    def __init__(self, seed: int, created: Iterable[int], companies: list[SimCompany]) -> None:
+        self._seed, self._companies = seed, companies
+        self._created = array("q", created)
+        self._kept: dict[int, SimTicket] = {}
+        self._settled = array("q", (self._generate(ticket_id).updated_at(SETTLED)
+                                    for ticket_id in self))  # fmt: skip
+
+    def _generate(self, ticket_id: int) -> SimTicket:
+        rng = random.Random(self._seed * 1_000_003 + ticket_id)
+        return _ticket(rng, ticket_id, self._created[ticket_id - 1], self._companies)
+
+    def __getitem__(self, ticket_id: int) -> SimTicket:
+        if (kept := self._kept.get(ticket_id)) is not None:
+            return kept
+        if not isinstance(ticket_id, int) or not 1 <= ticket_id <= len(self._created):
+            raise KeyError(ticket_id)
+        return self._generate(ticket_id)
+
+    def __setitem__(self, ticket_id: int, ticket: SimTicket) -> None:
+        if not 1 <= ticket_id <= len(self._created):
+            raise KeyError(f"a generated account only has tickets 1–{len(self._created)}")
+        self._kept[ticket_id] = ticket
+
+    def __delitem__(self, ticket_id: int) -> None:
+        raise TypeError("tickets are purged (mark them), never removed")
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(range(1, len(self._created) + 1))
+
+    def __len__(self) -> int:
+        return len(self._created)
+
+    def updated_index(self, now: int, visible: Callable[[SimTicket], bool]) -> UpdatedIndex:
+        """The index at ``now``: only tickets with events still to come are generated."""
+        shift = len(self._created).bit_length()
+        keys = []
+        for ticket_id, (created, settled) in enumerate(
+            zip(self._created, self._settled, strict=True), 1
+        ):
+            if created > now:
+                break  # ids follow creation: none after this one exists yet
+            if (kept := self._kept.get(ticket_id)) is not None:
+                if not visible(kept):
+                    continue
+                updated = kept.updated_at(now)
+            else:
+                updated = settled if settled <= now else self[ticket_id].updated_at(now)
+            keys.append(updated << shift | ticket_id)
+        keys.sort()
+        return _PackedIndex(array("q", keys), shift)
+
+    def may_change_after(self, instant: int) -> Iterator[SimTicket]:
+        """Tickets whose ``updated_at`` can still move after ``instant`` (others are settled)."""
+        for ticket_id, settled in enumerate(self._settled, 1):
+            if settled > instant or ticket_id in self._kept:
+                yield self[ticket_id]
+
+
+class _PackedIndex:
+    """An :class:`UpdatedIndex` as one 64-bit integer per ticket: updated_at, then the id."""
+
+    def __init__(self, keys: array[int], shift: int) -> None:
+        self._keys, self._shift, self._mask = keys, shift, (1 << shift) - 1
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def __getitem__(self, position: int) -> tuple[int, int]:
+        key = self._keys[position]
+        return key >> self._shift, key & self._mask
+
+
+def generate(
+    *, seed: int, tickets: int, anchor: datetime, months: int = 6, lazy: bool | None = None
+) -> Dataset:
     """``tickets`` tickets created over ``months`` months before ``anchor``, plus a few after.
 
     Tickets created after the anchor and events after it become visible as the clock moves.
+    Up to ``LAZY_ABOVE`` tickets (unless ``lazy``) they are built at once from one random
+    stream (the account the tests and the demo know); beyond, each is generated on demand
+    from its own seed (:class:`LazyTickets`).
     """
     rng = random.Random(seed)
     anchor_ts = int(anchor.timestamp())
@@ -308,6 +410,8 @@ def generate(*, seed: int, tickets: int, anchor: datetime, months: int = 6) -> D
         [_creation_time(rng, start_ts, anchor_ts, holiday_days) for _ in range(tickets)]
         + [anchor_ts + rng.randrange(1, 7 * DAY) for _ in range(future)]
     )
+    if lazy or (lazy is None and tickets > LAZY_ABOVE):
+        return Dataset(companies, LazyTickets(seed, created, companies))
     by_id = {}
     for number, created_at in enumerate(created, start=1):
         ticket = _ticket(rng, number, created_at, companies)

@@ -19,6 +19,7 @@ import socket
 import threading
 import time
 import unicodedata
+from bisect import bisect_left
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
@@ -29,7 +30,9 @@ from sla_tracker.helpdesk.freshdesk.simulator.dataset import (
     GROUPS,
     STAT_KEYS,
     Dataset,
+    LazyTickets,
     SimTicket,
+    UpdatedIndex,
     iso,
 )
 from sla_tracker.helpdesk.freshdesk.simulator.webhooks import WebhookSender
@@ -101,8 +104,9 @@ class SimulatorState:
     _window_start: float = 0.0
     _window_used: int = 0
     _index_key: tuple[int, int] | None = None
-    _index: list[tuple[int, int]] = field(default_factory=list)
+    _index: UpdatedIndex = field(default_factory=list)
     version: int = 0
+    flagged: set[int] = field(default_factory=set)  # tickets marked deleted or spam
     webhook: WebhookSender | None = None  # told of every ticket change, when set
 
     def advance(self, seconds: int) -> None:
@@ -114,7 +118,13 @@ class SimulatorState:
         with self.lock:
             before, self.now = self.now, now
             if self.webhook is not None and now > before:
-                moved = [t for t in self.dataset.tickets.values()
+                tickets = self.dataset.tickets
+                candidates = (
+                    tickets.may_change_after(before)
+                    if isinstance(tickets, LazyTickets)
+                    else tickets.values()
+                )
+                moved = [t for t in candidates
                          if self.visible(t) and t.updated_at(now) > before]  # fmt: skip
                 for ticket in sorted(moved, key=lambda t: (t.updated_at(now), t.id)):
                     self._announce(ticket)
@@ -124,6 +134,7 @@ class SimulatorState:
         with self.lock:
             ticket = self.dataset.tickets[ticket_id]
             ticket.add_event(self.now, kind, value)
+            self.dataset.tickets[ticket_id] = ticket  # a generated ticket is kept from now on
             self.version += 1
             self._announce(ticket)
 
@@ -134,6 +145,11 @@ class SimulatorState:
                 setattr(ticket, name, value)
             if not flags.get("purged"):
                 ticket.add_event(self.now, "touch")
+            self.dataset.tickets[ticket_id] = ticket
+            if ticket.deleted or ticket.spam:
+                self.flagged.add(ticket_id)
+            else:
+                self.flagged.discard(ticket_id)
             self.version += 1
             self._announce(ticket)
 
@@ -148,15 +164,19 @@ class SimulatorState:
     def visible(self, ticket: SimTicket) -> bool:
         return not ticket.purged and ticket.created_at <= self.now
 
-    def updated_index(self) -> list[tuple[int, int]]:
+    def updated_index(self) -> UpdatedIndex:
         """(updated_at, id) of every ticket that exists now, sorted; cached per clock."""
         key = (self.now, self.version)
         if self._index_key != key:
-            self._index = sorted(
-                (ticket.updated_at(self.now), ticket.id)
-                for ticket in self.dataset.tickets.values()
-                if self.visible(ticket)
-            )
+            tickets = self.dataset.tickets
+            if isinstance(tickets, LazyTickets):
+                self._index = tickets.updated_index(self.now, self.visible)
+            else:
+                self._index = sorted(
+                    (ticket.updated_at(self.now), ticket.id)
+                    for ticket in tickets.values()
+                    if self.visible(ticket)
+                )
             self._index_key = key
         return self._index
 
@@ -525,6 +545,7 @@ class SimulatorHandler(BaseHTTPRequestHandler):
     ) -> list[tuple[int, SimTicket]]:
         state = self.server.state
         tickets = state.dataset.tickets
+        wanted_deleted, wanted_spam = ticket_filter == "deleted", ticket_filter == "spam"
         if since is None:  # Freshdesk's silent default: tickets created in the last 30 days
             candidates: Any = (
                 (t.updated_at(state.now), t)
@@ -533,11 +554,13 @@ class SimulatorHandler(BaseHTTPRequestHandler):
             )
         else:
             index = state.updated_index()
+            first = bisect_left(index, since, key=lambda pair: pair[0])
             candidates = (
                 (updated, tickets[ticket_id])
-                for updated, ticket_id in index[_bisect_index(index, since) :]
+                for updated, ticket_id in (index[at] for at in range(first, len(index)))
+                # Most tickets are neither deleted nor spam: never generated for those lists.
+                if ticket_id in state.flagged or not (wanted_deleted or wanted_spam)
             )
-        wanted_deleted, wanted_spam = ticket_filter == "deleted", ticket_filter == "spam"
         company = params.get("company_id")
         rows = []
         for updated, ticket in candidates:
@@ -562,17 +585,6 @@ class SimulatorHandler(BaseHTTPRequestHandler):
             next_query = urlencode({**params, "page": page + 1})
             headers["Link"] = f'<{self.server.base_url}{path}?{next_query}>; rel="next"'
         return 200, chunk, headers, credits
-
-
-def _bisect_index(index: list[tuple[int, int]], since: int) -> int:
-    low, high = 0, len(index)
-    while low < high:
-        middle = (low + high) // 2
-        if index[middle][0] < since:
-            low = middle + 1
-        else:
-            high = middle
-    return low
 
 
 def _order_key(state: SimulatorState, ticket: SimTicket, order_by: str, updated: int) -> int:
@@ -697,6 +709,7 @@ def make_state(
     now: datetime,
     webhook_url: str | None = None,
     webhook_secret: str | None = None,
+    lazy: bool | None = None,
     **options: Any,
 ) -> SimulatorState:
     """A seeded account at ``now``; with ``webhook_url``, its changes are POSTed there
@@ -708,5 +721,5 @@ def make_state(
             raise ValueError("a simulator webhook needs a secret: give --webhook-secret")
         options["webhook"] = WebhookSender(webhook_url, webhook_secret)
     return SimulatorState(
-        generate(seed=seed, tickets=tickets, anchor=now), int(now.timestamp()), **options
+        generate(seed=seed, tickets=tickets, anchor=now, lazy=lazy), int(now.timestamp()), **options
     )
