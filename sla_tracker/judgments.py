@@ -160,6 +160,10 @@ class Judgments:
 
     # -- reading -----------------------------------------------------------------------
 
+    def from_history(self) -> list[JudgedTicket]:
+        """Every listed ticket judged from its history at ``now`` (the reference)."""
+        return evaluate_tickets(self.engine, self.settings, self.calendar, now=self.now)
+
     def stale(self) -> list[int]:
         with self.engine.connect() as connection:
             return stale_ids(connection, self.fingerprint, self.now)
@@ -183,7 +187,7 @@ class Judgments:
         fresh = [
             report
             for report in self._judge(stale)
-            if report.listed and _matches(report, filters, self.threshold)
+            if report.listed and matches(report, filters, self)
         ]
         fresh.sort(key=listing_order)
         with self.engine.connect() as connection:
@@ -202,9 +206,7 @@ class Judgments:
         """How many listed tickets match ``filters`` at ``now``."""
         stale = self.stale()
         fresh = sum(
-            1
-            for report in self._judge(stale)
-            if report.listed and _matches(report, filters, self.threshold)
+            1 for report in self._judge(stale) if report.listed and matches(report, filters, self)
         )
         with self.engine.connect() as connection:
             return fresh + count_kept(connection, self.fingerprint, self.now, filters)
@@ -303,7 +305,9 @@ def _order_parts(report: JudgedTicket) -> tuple[datetime | None, int | None]:
     return min(deadlines, default=None), min(waiting, default=None)
 
 
-def _matches(report: JudgedTicket, filters: Filters, threshold: float) -> bool:
+def matches(report: JudgedTicket, filters: Filters, judgments: Judgments) -> bool:
+    """Does a ticket judged from history pass the filters the SQL applies to kept ones?"""
+    threshold = judgments.threshold
     clocks = (report.response, report.restoration)
     return (
         (not filters.only_open or report.open)
@@ -313,6 +317,7 @@ def _matches(report: JudgedTicket, filters: Filters, threshold: float) -> bool:
         and (filters.responder_id is None or report.responder_id == filters.responder_id)
         and (not filters.at_risk or any(clock.at_risk(threshold) for clock in clocks))
         and (not filters.breached or any(clock.breached for clock in clocks))
+        and (not filters.gtr_breached or report.restoration.breached)
     )
 
 

@@ -75,7 +75,7 @@ def test_the_webhook_gets_slack_compatible_json(blocked: Scenario, smtp: tuple[I
     assert body["text"].startswith("[SLA] #1") and body["event"]["threshold"] == 50
 
 
-def test_the_service_has_three_single_coalesced_jobs_and_survives_a_failing_one(
+def test_the_service_has_four_single_coalesced_jobs_and_survives_a_failing_one(
     blocked: Scenario, caplog: pytest.LogCaptureFixture
 ) -> None:
     frozen = datetime(2026, 11, 30, 9, 30, tzinfo=UTC)
@@ -84,7 +84,7 @@ def test_the_service_has_three_single_coalesced_jobs_and_survives_a_failing_one(
     )
     scheduler = build_scheduler(service)
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"sync", "reconcile", "weekly_report"}
+    assert set(jobs) == {"sync", "reconcile", "weekly_report", "verify"}
     assert all(
         job.max_instances == 1 and job.coalesce and job.misfire_grace_time == 300
         for job in jobs.values()

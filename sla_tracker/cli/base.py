@@ -255,9 +255,11 @@ COMMANDS = {  # name → "module:attribute", imported when the command runs
     "statement": "sla_tracker.cli.money_commands:statement_command",
     "status": "sla_tracker.cli.service_commands:status_command",
     "sync": "sla_tracker.cli.service_commands:sync_command",
+    "refresh": "sla_tracker.cli.judgment_commands:refresh_command",
     "ticket": "sla_tracker.cli.ticket_commands:ticket_command",
     "tickets": "sla_tracker.cli.ticket_commands:tickets_command",
     "unexclude": "sla_tracker.cli.ticket_commands:unexclude_command",
+    "verify": "sla_tracker.cli.judgment_commands:verify_command",
     "web": "sla_tracker.cli.web_command:web_command",
 }
 
@@ -305,7 +307,7 @@ def check_config(runtime: Runtime) -> None:
 
 
 def _sync(runtime: Runtime, client: HelpdeskClient, **options: Any) -> SyncSummary:
-    from sla_tracker.judge import keep_rule_verdicts
+    from sla_tracker.cli.judgment_commands import refresh_with_progress
     from sla_tracker.present.output import sync_progress
     from sla_tracker.sync import sync_once
 
@@ -313,8 +315,9 @@ def _sync(runtime: Runtime, client: HelpdeskClient, **options: Any) -> SyncSumma
         report = sync_once(
             client, runtime.engine, runtime.settings, now=runtime.now, progress=progress, **options
         )
-    # A writing command keeps the rules' verdicts of what it polled: reads never write them.
-    keep_rule_verdicts(runtime.engine, runtime.settings, runtime.calendar(None), now=runtime.now)
+    # A writing command keeps the judgments of what it polled (and the rules' verdicts with
+    # them): reads never write.
+    refresh_with_progress(runtime)
     return report
 
 
@@ -366,6 +369,13 @@ def _emitted(
     return as_json or as_csv
 
 
+def local_time(runtime: Runtime, at: datetime) -> str:
+    """An instant as people read it: the calendar's zone, with the weekday and the year."""
+    from sla_tracker.present.when import local_instant
+
+    return local_instant(at, runtime.calendar(None).zone, "en", year=True)
+
+
 def is_at_risk(report: JudgedTicket, threshold: float) -> bool:
     """SPEC §4: a running contractual clock that has used at least the first threshold."""
     return any(clock.at_risk(threshold) for clock in (report.response, report.restoration))
@@ -376,10 +386,30 @@ def is_breached(report: JudgedTicket) -> bool:
 
 
 def _customer_lines(runtime: Runtime, now: datetime) -> list[CustomerPeriod]:
+    """Indemnities come from breached GTR clocks only: at the current instant the kept
+    judgments name those tickets, which are then judged from history (the pauses inside an
+    overrun count); ``--as-of`` judges every ticket from history."""
     from sla_tracker.money import customer_periods
 
+    ticket_ids = None
+    if now == runtime.now:
+        from sla_tracker.cli.judgment_commands import judgments_of
+        from sla_tracker.storage.judgments import Filters
+
+        breached = judgments_of(runtime).tickets(Filters(gtr_breached=True))
+        ticket_ids = [report.id for report in breached]
+    reports = _reports(runtime, now=now, ticket_ids=ticket_ids)
     return customer_periods(runtime.engine, runtime.settings, runtime.calendar(None),
-                            _reports(runtime, now=now), now=now)  # fmt: skip
+                            [r for r in reports if r.listed], now=now)  # fmt: skip
+
+
+def _unrestored_gtr_candidates(runtime: Runtime) -> list[JudgedTicket]:
+    """Open blocking tickets from the kept judgments: the only ones whose GTR clock can still
+    run (C8), for ``exposure``."""
+    from sla_tracker.cli.judgment_commands import judgments_of
+    from sla_tracker.storage.judgments import Filters
+
+    return list(judgments_of(runtime).tickets(Filters(only_open=True, severity="blocking")))
 
 
 def main() -> None:  # pragma: no cover - `python -m sla_tracker`

@@ -15,7 +15,7 @@ from sla_tracker.cli.base import (
     _customer_lines,
     _emitted,
     _optional_instant,
-    _reports,
+    _unrestored_gtr_candidates,
     as_of_option,
     by_option,
     write_file,
@@ -63,40 +63,65 @@ def contracts_set(
         sla-tracker contracts set 103001000001 --fee 6000 --period annual --start 2026-01-01
         sla-tracker contracts set 103001000001 --fee 6600 --start 2026-01-01 --effective 2027-01-01
     """
-    from sla_tracker.money import ContractTerms, parse_fee, record_contract
+    from sla_tracker.money import ContractTerms, load_contracts, parse_fee, record_contract
 
     terms = ContractTerms(
         company_id, parse_fee(fee), period, start_on.date(),
         effective.date() if effective else None, currency, tacit_renewal,
         terminated.date() if terminated else None,
     )  # fmt: skip
+    existing = load_contracts(runtime.engine).get(company_id)
     record_contract(runtime.engine, terms, by=by, now=runtime.now)
-    click.echo(
-        f"Company {company_id}: {terms.fee} {currency} {period} "
-        f"from {terms.effective_on or terms.start_on}"
-    )
+    effective_on = terms.effective_on or terms.start_on
+    said = f"Company {company_id}: {terms.fee} {currency} {period} from {effective_on}"
+    if existing is not None:
+        replaced = [v.fee for v in existing.fees if v.effective_on == effective_on]
+        said += (
+            f" — replaces the fee {replaced[0]} recorded for that date" if replaced
+            else f" — a new version of the contract started {existing.start_on}"
+        ) + "; earlier versions are kept (`sla-tracker contracts list`)"
+    click.echo(said)
 
 
 @contracts.command("list")
+@click.option(
+    "--sort", type=click.Choice(["customer", "fee", "recorded"]), default="customer",
+    show_default=True, help="Order of the fee versions.",
+)  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
-def contracts_list(runtime: Runtime, as_json: bool) -> None:
-    """The contracts on record, with every fee version.
+def contracts_list(runtime: Runtime, sort: str, as_json: bool) -> None:
+    """The contracts on record: every fee version, who recorded it and when, and which
+    one applies today.
 
     \b
     Example:
+        sla-tracker contracts list
         sla-tracker contracts list --json
     """
     from sla_tracker.money import load_contracts
     from sla_tracker.present.money import contract_json
+    from sla_tracker.present.money_tables import contracts_table, fee_versions
+    from sla_tracker.present.output import render
+    from sla_tracker.storage.contracts import contract_versions
 
-    data = [contract_json(contract) for contract in load_contracts(runtime.engine).values()]
     if as_json:
+        data = [contract_json(contract) for contract in load_contracts(runtime.engine).values()]
         click.echo(json.dumps(data, indent=2))
         return
-    for item in data:
-        fees = ", ".join(f"{fee['fee']} from {fee['effective']}" for fee in item["fees"])
-        click.echo(f"{item['company_id']}: {item['period']} from {item['start']}, {fees}")
+    zone = runtime.calendar(None).zone
+    names = _company_names(runtime)
+    versions = fee_versions(contract_versions(runtime.engine), runtime.now.astimezone(zone).date())
+    keys = {
+        "customer": lambda v: (names.get(v["company_id"], ""), v["company_id"], v["id"]),
+        "fee": lambda v: (-v["fee"], v["id"]),
+        "recorded": lambda v: (v["recorded_at"], v["id"]),
+    }
+    versions.sort(key=keys[sort])
+    if not versions:
+        click.echo("No contract recorded: `sla-tracker contracts set` or `contracts import`")
+        return
+    render(contracts_table(versions, names=names, zone=zone, now=runtime.now))
 
 
 @contracts.command("import")
@@ -171,7 +196,7 @@ def exposure_command(runtime: Runtime, until: datetime | None, as_json: bool) ->
     from sla_tracker.present.output import render
 
     horizon = until or default_horizon(runtime.now)
-    reports = _reports(runtime, now=runtime.now)
+    reports = _unrestored_gtr_candidates(runtime)
     found = exposure(
         runtime.engine, runtime.settings, runtime.calendar(None), reports,
         now=runtime.now, until=horizon,

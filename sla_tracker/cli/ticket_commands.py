@@ -11,18 +11,16 @@ from sla_tracker.cli.base import (
     FRESHDESK_ID,
     Runtime,
     _as_of,
-    _emitted,
     _one,
     _optional_instant,
-    _reports,
     as_of_option,
     by_option,
-    is_at_risk,
-    is_breached,
+    local_time,
 )
 from sla_tracker.core.classification import GtrObject, Severity
-from sla_tracker.core.instants import format_instant
 from sla_tracker.decisions import EXCLUSION_REASONS
+
+SORTS = ("urgency", "id", "created", "company")
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -34,47 +32,59 @@ if TYPE_CHECKING:
     "--severity", type=click.Choice([s.value for s in Severity]), help="Only this severity."
 )
 @click.option("--company", "company_id", type=FRESHDESK_ID, help="Only this Freshdesk company id.")
+@click.option("--group", "group", metavar="NAME|ID", help="Only this Freshdesk group.")
+@click.option("--agent", "agent", metavar="NAME|ID", help="Only tickets assigned to this agent.")
 @click.option("--at-risk", is_flag=True, help="Running clocks past the first alert threshold.")
 @click.option("--breached", is_flag=True, help="Clocks past their target.")
 @click.option("--needs-review", is_flag=True, help="Clocks that rest on an unseen change.")
+@click.option(
+    "--sort",
+    type=click.Choice(SORTS),
+    default="urgency",
+    show_default=True,
+    help="Order: most urgent first, or by id, creation or company.",
+)
+@click.option(
+    "--limit",
+    type=click.IntRange(min=0),
+    help="Show at most N tickets (default on a terminal: what fits the screen; 0: all).",
+)
 @as_of_option
-@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-@click.option("--csv", "as_csv", is_flag=True, help="Print CSV.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (every match, streamed).")
+@click.option("--csv", "as_csv", is_flag=True, help="Print CSV (every match, streamed).")
 @click.pass_obj
 def tickets_command(
     runtime: Runtime, only_open: bool, severity: str | None, company_id: int | None,
-    at_risk: bool, breached: bool, needs_review: bool, as_of: datetime | None,
-    as_json: bool, as_csv: bool,
+    group: str | None, agent: str | None, at_risk: bool, breached: bool, needs_review: bool,
+    sort: str, limit: int | None, as_of: datetime | None, as_json: bool, as_csv: bool,
 ) -> None:  # fmt: skip
     """Tickets with their clocks, the most urgent first.
+
+    Answers come from the judgments kept after each ticket's last event (`--as-of`
+    recomputes from history). JSON and CSV stream every match; on a terminal the table shows
+    what fits the screen and says how many more there are.
 
     \b
     Example:
         sla-tracker tickets --open --at-risk
+        sla-tracker tickets --group "Support N2" --sort created --limit 20
         sla-tracker tickets --breached --as-of 2026-11-27T17:00:00+01:00 --json
     """
-    from sla_tracker.present.output import render
-    from sla_tracker.present.tickets import ticket_json, tickets_csv, tickets_table, urgency
+    from sla_tracker.cli.listing import Listing
 
-    threshold = min(runtime.settings.alerts.thresholds, default=100) / 100
-    chosen = [
-        report
-        for report in _reports(runtime, now=_as_of(runtime, as_of))
-        if (not only_open or report.open)
-        and (severity is None or report.classification.severity.value == severity)
-        and (company_id is None or report.company_id == company_id)
-        and (not at_risk or is_at_risk(report, threshold))
-        and (not breached or is_breached(report))
-        and (not needs_review or report.needs_review)
-    ]
-    chosen.sort(key=urgency)
-    if not _emitted(chosen, ticket_json, tickets_csv, as_json=as_json, as_csv=as_csv):
-        render(
-            tickets_table(
-                chosen,
-                title=f"{len(chosen)} ticket(s) as of {format_instant(_as_of(runtime, as_of))}",
-            )
-        )
+    if as_json and as_csv:
+        raise click.UsageError("--json and --csv are exclusive: give one of them")
+    listing = Listing.build(
+        runtime, as_of=as_of, only_open=only_open, severity=severity, company_id=company_id,
+        group=group, agent=agent, at_risk=at_risk, breached=breached, needs_review=needs_review,
+        sort=sort,
+    )  # fmt: skip
+    if as_json:
+        listing.stream_json()
+    elif as_csv:
+        listing.stream_csv()
+    else:
+        listing.show_table(limit)
 
 
 @click.command("ticket")
@@ -90,13 +100,20 @@ def ticket_command(runtime: Runtime, ticket_id: int, as_of: datetime | None, as_
         sla-tracker ticket 48230
         sla-tracker ticket 48230 --json
     """
+    from sla_tracker.decisions import decision_trail
     from sla_tracker.present.tickets import ticket_json, ticket_text
+    from sla_tracker.storage.audit import status_names
 
-    report = _one(runtime, ticket_id, _as_of(runtime, as_of))
+    now = _as_of(runtime, as_of)
+    report = _one(runtime, ticket_id, now)
+    decisions = decision_trail(runtime.engine, ticket_id, now=now)
     if as_json:
-        click.echo(json.dumps(ticket_json(report), ensure_ascii=False, indent=2))
+        click.echo(json.dumps(ticket_json(report, decisions), ensure_ascii=False, indent=2))
     else:
-        click.echo(ticket_text(report, runtime.calendar(None)))
+        statuses = status_names(runtime.engine)
+        text = ticket_text(report, runtime.calendar(None), now=now, statuses=statuses,
+                           decisions=decisions)  # fmt: skip
+        click.echo(text)
 
 
 @click.command("explain")
@@ -110,13 +127,21 @@ def explain_command(runtime: Runtime, ticket_id: int, as_of: datetime | None) ->
     Example:
         sla-tracker explain 48230
     """
+    from sla_tracker.decisions import decision_trail
     from sla_tracker.policies import settings_fingerprint
     from sla_tracker.present.tickets import explanation_text
+    from sla_tracker.storage.audit import status_names
 
     now = _as_of(runtime, as_of)
     report = _one(runtime, ticket_id, now)
-    fingerprint = settings_fingerprint(runtime.settings)
-    click.echo(explanation_text(report, runtime.calendar(None), now=now, fingerprint=fingerprint))
+    click.echo(
+        explanation_text(
+            report, runtime.calendar(None), now=now,
+            fingerprint=settings_fingerprint(runtime.settings),
+            statuses=status_names(runtime.engine),
+            decisions=decision_trail(runtime.engine, ticket_id, now=now),
+        )
+    )  # fmt: skip
 
 
 @click.command("classify")
@@ -181,7 +206,7 @@ def exclude_command(
                      now=runtime.now, starts_at=starts_at, ends_at=ends_at)  # fmt: skip
     scope = "whole ticket"
     if starts_at is not None and ends_at is not None:
-        scope = f"{format_instant(starts_at)} → {format_instant(ends_at)}"
+        scope = f"{local_time(runtime, starts_at)} → {local_time(runtime, ends_at)}"
     click.echo(f"Ticket {ticket_id}: excluded ({reason}, {scope}) by {by}")
 
 

@@ -34,6 +34,7 @@ class Filters:
     responder_id: int | None = None
     at_risk: bool = False
     breached: bool = False
+    gtr_breached: bool = False  # the restoration clock (GTR) past its target: indemnities
 
 
 def keep_judgments(engine: Engine, rows: list[dict[str, Any]]) -> None:
@@ -86,6 +87,8 @@ def _criteria(filters: Filters, now: datetime) -> list[Any]:
     breached = [JUDGMENTS.c[f"{clock}_breach_at"] < now for clock in ("response", "restoration")]
     if filters.breached:
         criteria.append(or_(*breached))
+    if filters.gtr_breached:
+        criteria.append(breached[1])
     if filters.at_risk:
         criteria.append(
             or_(
