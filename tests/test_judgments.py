@@ -4,14 +4,20 @@ change; ``verify`` proves it and finds a corrupted judgment."""
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from sqlalchemy import Engine, text
 
 from sla_tracker.calendar_files import load_named_calendar
+from sla_tracker.cli import cli
 from sla_tracker.config import Settings
 from sla_tracker.core.calendar import BusinessCalendar
 from sla_tracker.core.clocks import Clock
@@ -139,12 +145,12 @@ def test_verify_finds_no_difference_and_catches_a_corrupted_judgment(account: Ac
         row = connection.execute(
             text("select ticket_id, body from ticket_judgment where open order by ticket_id")
         ).first()
-        body = row.body if isinstance(row.body, dict) else __import__("json").loads(row.body)
+        body = row.body if isinstance(row.body, dict) else json.loads(row.body)
         body["restoration"]["elapsed_seconds"] += 60
         body["response"]["elapsed_seconds"] += 60
         connection.execute(
             text("update ticket_judgment set body = :body where ticket_id = :id"),
-            {"body": __import__("json").dumps(body), "id": row.ticket_id},
+            {"body": json.dumps(body), "id": row.ticket_id},
         )
     try:
         found = account.kept(now).verify()
@@ -176,3 +182,79 @@ def test_other_rules_make_every_judgment_stale(account: Account) -> None:
     )
     assert len(account.kept(now, other).stale()) > 300
     assert account.kept(now).stale() == []
+
+
+# -- the commands on the kept judgments ------------------------------------------------------
+
+CLI_NOW = "2026-11-27T15:00:00Z"
+
+
+@pytest.fixture(scope="module")
+def config(account: Account, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("config") / "sla-tracker.toml"
+    path.write_text(f'[database]\nurl = "{account.engine.url}"\n', encoding="utf-8")
+    return path
+
+
+def cli_run(config: Path, *args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(
+        cli, ["--config", str(config), *args], env={"SLA_TRACKER_NOW": CLI_NOW, "COLUMNS": "80"}
+    )
+    return result.exit_code, result.output
+
+
+def test_tickets_json_and_csv_stream_every_match_most_urgent_first(
+    account: Account, config: Path
+) -> None:
+    now = datetime.fromisoformat(CLI_NOW)
+    expected = [r.id for r in account.kept(now).tickets(Filters(only_open=True))]
+    code, output = cli_run(config, "tickets", "--open", "--json")
+    assert code == 0, output
+    assert [item["id"] for item in json.loads(output)] == expected
+    code, output = cli_run(config, "tickets", "--open", "--csv")
+    rows = list(csv.reader(io.StringIO(output)))
+    assert rows[0][0] == "id" and [int(row[0]) for row in rows[1:]] == expected
+    code, output = cli_run(config, "tickets", "--severity", "blocking", "--breached", "--json")
+    assert code == 0 and output.startswith("[")  # "[]" when nothing matches is still JSON
+    json.loads(output)
+
+
+def test_the_table_shows_the_limit_and_says_how_many_more(account: Account, config: Path) -> None:
+    total = account.kept(datetime.fromisoformat(CLI_NOW)).count()
+    assert total > 300
+    code, output = cli_run(config, "tickets", "--limit", "3")
+    assert code == 0, output
+    assert f"3 of {total} ticket(s)" in output
+    assert f"… and {total - 3} more: --limit 0 shows them all" in output
+
+
+def test_sort_orders_the_listing(config: Path) -> None:
+    code, output = cli_run(config, "tickets", "--sort", "id", "--json")
+    ids = [item["id"] for item in json.loads(output)]
+    assert code == 0 and ids == sorted(ids)
+
+
+def test_an_unknown_group_is_an_error_naming_the_known_ones(config: Path) -> None:
+    code, output = cli_run(config, "tickets", "--group", "Nobody")
+    assert code == 2 and "no single group named 'Nobody'" in output
+
+
+def test_verify_and_refresh_commands(account: Account, config: Path) -> None:
+    code, output = cli_run(config, "verify", "--sample", "50")
+    assert code == 0 and "OK: a sample of 50 ticket(s) agree with their history" in output, output
+    code, output = cli_run(config, "refresh")
+    assert code == 0 and "ticket(s) judged and kept" in output
+    with account.engine.begin() as connection:
+        connection.execute(
+            text(
+                "update ticket_judgment set valid_until = null, body = replace(body,"
+                " '\"elapsed_seconds\": 0', '\"elapsed_seconds\": 9')"
+            )
+        )
+    code, output = cli_run(config, "verify")
+    assert code == 1 and "difference(s) between kept judgments and history" in output
+    with account.engine.begin() as connection:
+        connection.execute(text("delete from ticket_judgment"))
+    code, output = cli_run(config, "refresh")
+    assert code == 0, output
+    assert cli_run(config, "verify")[0] == 0
