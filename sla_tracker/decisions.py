@@ -10,6 +10,7 @@ its options without loading the database driver.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -33,6 +34,49 @@ EXCLUSION_REASONS = (
 
 class DecisionError(Exception):
     """A decision that cannot be recorded as given; the message says why."""
+
+
+@dataclass(frozen=True)
+class DecisionRecord:
+    """One entry of a ticket's audit trail as recorded, and whether a later one replaced it
+    (a newer classification of the same dimension; a revocation after an exclusion)."""
+
+    kind: str  # classification | exclusion | revocation
+    by: str
+    at: datetime
+    reason: str  # a classification's why; an exclusion's C11 cause; a revocation's why
+    superseded: bool
+    dimension: str | None = None
+    value: str | None = None
+    note: str | None = None  # an exclusion's account of what happened
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+
+
+def decision_trail(engine: Engine, ticket_id: int, *, now: datetime) -> list[DecisionRecord]:
+    """Every classification, exclusion and revocation of a ticket known by ``now``, oldest
+    first: the latest decision alone would hide who decided before and why."""
+    from sla_tracker.storage.audit import decision_rows
+
+    overrides, exclusions = decision_rows(engine, ticket_id, now=now)
+    latest = {row["dimension"]: index for index, row in enumerate(overrides)}
+    records = [
+        DecisionRecord("classification", row["by"], row["at"], row["reason"],
+                       superseded=latest[row["dimension"]] != index,
+                       dimension=row["dimension"], value=row["value"])
+        for index, row in enumerate(overrides)
+    ]  # fmt: skip
+    revoked_before = max(
+        (index for index, row in enumerate(exclusions) if row["action"] == "revoke"), default=-1
+    )
+    records += [
+        DecisionRecord("revocation" if row["action"] == "revoke" else "exclusion", row["by"],
+                       row["at"], row["reason"],
+                       superseded=row["action"] == "exclude" and index < revoked_before,
+                       note=row["note"], starts_at=row["starts_at"], ends_at=row["ends_at"])
+        for index, row in enumerate(exclusions)
+    ]  # fmt: skip
+    return sorted(records, key=lambda record: record.at)
 
 
 def record_classification(

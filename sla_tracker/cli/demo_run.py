@@ -26,6 +26,7 @@ from sla_tracker.present.money import exposure_table, indemnities_table
 from sla_tracker.present.output import render
 from sla_tracker.present.tickets import tickets_table, urgency
 from sla_tracker.reports.weekly import build_weekly_report, previous_week
+from sla_tracker.storage.audit import status_names
 from sla_tracker.storage.companies import company_custom_fields
 from sla_tracker.storage.engine import owner_only, sqlite_url
 from sla_tracker.sync import sync_once
@@ -81,8 +82,9 @@ def _demo_clocks(runtime: Runtime, now: datetime) -> None:
     unique = {report.id: report for report in at_risk + still_open}
     urgent = sorted(unique.values(), key=urgency)
     render(
-        tickets_table(urgent[:20], title="At risk and breached, open tickets (most urgent first)")
-    )
+        tickets_table(urgent[:20], title="At risk and breached, open tickets (most urgent first)",
+                      now=now, threshold=threshold, statuses=status_names(runtime.engine))
+    )  # fmt: skip
 
 
 def _demo_money(runtime: Runtime, now: datetime) -> None:
