@@ -9,9 +9,10 @@ same history.
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import delete, func, select, text, update
 
 from sla_tracker.storage.directory import agent_names, group_names
 from sla_tracker.storage.tables import (
@@ -26,12 +27,11 @@ from sla_tracker.storage.tables import (
     TicketField,
     table_of,
 )
-from sla_tracker.storage.writes import insert
 
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from sqlalchemy import Engine
+    from sqlalchemy import Connection, Engine
 
 WEBHOOK = "webhook"
 TRANSITIONS = table_of(StatusTransition)
@@ -47,23 +47,34 @@ def record_webhook_transition(
     """Keep the status a delivery reports at its instant; False when it was already known.
 
     ``from_status`` of the ticket's webhook transitions is derived again from the whole
-    history in time order, so the rows are the same whatever order deliveries came in.
+    history in time order, so the rows are the same whatever order deliveries came in. The
+    transaction writes first, so concurrent deliveries queue for SQLite's write lock instead
+    of failing on a read lock they cannot upgrade; one writer per process at a time keeps
+    two copies of one delivery from both looking new.
     """
     live = (TRANSITIONS.c.ticket_id == ticket_id) & TRANSITIONS.c.superseded_at.is_(None)
-    with engine.begin() as connection:
-        known = connection.execute(
-            select(TRANSITIONS.c.id).where(
-                live, TRANSITIONS.c.kind == WEBHOOK,
-                TRANSITIONS.c.at == at, TRANSITIONS.c.to_status == status,
-            )
-        ).first()  # fmt: skip
-        if known is not None:
+
+    def known(connection: Connection, *, besides: int = 0) -> bool:
+        query = select(TRANSITIONS.c.id).where(
+            live, TRANSITIONS.c.kind == WEBHOOK, TRANSITIONS.c.at == at,
+            TRANSITIONS.c.to_status == status, TRANSITIONS.c.id != besides,
+        )  # fmt: skip
+        return connection.execute(query.limit(1)).first() is not None
+
+    with engine.connect() as connection:  # a retried delivery costs a read, no write lock
+        if known(connection):
             return False
-        evidence = f"Freshdesk webhook (updated_at {at.isoformat()})"
-        insert(connection, TRANSITIONS, [{
-            "ticket_id": ticket_id, "from_status": None, "to_status": status, "at": at,
-            "observed_at": now, "kind": WEBHOOK, "evidence": evidence,
-        }])  # fmt: skip
+    evidence = f"Freshdesk webhook (updated_at {at.isoformat()})"
+    with _ONE_WRITER, engine.begin() as connection:
+        added = connection.execute(
+            TRANSITIONS.insert().returning(TRANSITIONS.c.id).values(
+                ticket_id=ticket_id, from_status=None, to_status=status, at=at,
+                observed_at=now, kind=WEBHOOK, evidence=evidence,
+            )
+        ).scalar_one()  # fmt: skip
+        if known(connection, besides=added):
+            connection.execute(delete(TRANSITIONS).where(TRANSITIONS.c.id == added))
+            return False
         history = connection.execute(
             select(TRANSITIONS.c.id, TRANSITIONS.c.kind, TRANSITIONS.c.to_status)
             .where(live)
@@ -77,6 +88,9 @@ def record_webhook_transition(
                 )
             before = to_status
     return True
+
+
+_ONE_WRITER = threading.Lock()
 
 
 def assignments(engine: Engine, ticket_ids: list[int]) -> dict[int, tuple[int | None, int | None]]:

@@ -121,10 +121,7 @@ def indemnities(
     context = _context(request)
     reader = context.reader
     now = _instant(as_of, "as_of", context.clock())
-    try:
-        window = period_window(period, reader.calendar) if period else None
-    except ValueError as error:
-        raise HTTPException(400, f"period: {error}") from None
+    window = period_window(period, reader.calendar) if period else None
     return [
         indemnity_json(line)
         for line in reader.customers(now=now).periods

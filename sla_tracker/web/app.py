@@ -19,7 +19,9 @@ from starlette.concurrency import run_in_threadpool
 
 from sla_tracker import __version__
 from sla_tracker.bundled import bundled
+from sla_tracker.core.calendar import CalendarError
 from sla_tracker.core.instants import format_instant
+from sla_tracker.money import ContractError
 from sla_tracker.storage.locks import lock_holder
 from sla_tracker.storage.web import (
     database_reachable,
@@ -62,6 +64,8 @@ def create_app(context: WebContext) -> FastAPI:
     )
     app.state.web = context
     app.add_middleware(SecurityHeaders)
+    for refused in (ContractError, CalendarError):  # a bad period or instant asked for
+        app.add_exception_handler(refused, _bad_request)
     guarded = [Depends(access_check(context.reader.settings.web))]
     app.include_router(pages.router, dependencies=guarded)
     app.include_router(api.router, prefix="/api", dependencies=guarded)
@@ -97,6 +101,10 @@ def create_app(context: WebContext) -> FastAPI:
         return await _delivery(context, secret, await request.body())
 
     return app
+
+
+async def _bad_request(_request: Request, error: Exception) -> JSONResponse:
+    return JSONResponse({"detail": str(error)}, status_code=400)
 
 
 async def _delivery(context: WebContext, secret: str | None, body: bytes) -> JSONResponse:

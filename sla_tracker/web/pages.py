@@ -223,10 +223,7 @@ def statement(
     context = _context(request)
     reader = context.reader
     now = context.clock()
-    try:
-        window = period_window(period, reader.calendar)
-    except ValueError as error:
-        raise HTTPException(400, str(error)) from None
+    window = period_window(period, reader.calendar)
     lines = [line for line in reader.customers(now=now).periods
              if line.company_id == company_id and line.amount is not None
              and in_window(line, window)]  # fmt: skip

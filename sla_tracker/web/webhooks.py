@@ -13,6 +13,7 @@ from __future__ import annotations
 import hmac
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -99,8 +100,9 @@ def _instant(payload: dict[str, Any]) -> datetime:
 class SyncQueue:
     """One background thread running an incremental sync per burst of requests.
 
-    ``request`` never blocks: it marks a sync as wanted. The thread waits ``delay`` seconds
-    for the burst to end, then syncs once; requests during the sync make one more.
+    ``request`` never blocks: it marks a sync as wanted. The thread waits until no request
+    came for ``delay`` seconds (ten times that at most, so a steady stream still syncs),
+    then syncs once; requests during the sync make one more.
     """
 
     def __init__(self, sync: Callable[[], None], *, delay: float) -> None:
@@ -120,11 +122,20 @@ class SyncQueue:
     def request(self) -> None:
         self._wanted.set()
 
+    def _quiet(self) -> bool:
+        """Wait for the burst to end; False when stopping."""
+        deadline = time.monotonic() + 10 * self._delay
+        while self._wanted.is_set() and time.monotonic() < deadline:
+            self._wanted.clear()
+            if self._stopping.wait(self._delay):
+                return False
+        self._wanted.clear()
+        return True
+
     def _loop(self) -> None:
         while self._wanted.wait() and not self._stopping.is_set():
-            if self._stopping.wait(self._delay):
+            if not self._quiet():
                 return
-            self._wanted.clear()
             try:
                 self._sync()
             except SyncBusyError:  # the service's own sync runs: ours follows it
