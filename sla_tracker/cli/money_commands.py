@@ -18,9 +18,9 @@ from sla_tracker.cli.base import (
     _unrestored_gtr_candidates,
     as_of_option,
     by_option,
+    local_time,
     write_file,
 )
-from sla_tracker.core.instants import format_instant
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -73,11 +73,12 @@ def contracts_set(
     existing = load_contracts(runtime.engine).get(company_id)
     record_contract(runtime.engine, terms, by=by, now=runtime.now)
     effective_on = terms.effective_on or terms.start_on
-    said = f"Company {company_id}: {terms.fee} {currency} {period} from {effective_on}"
+    said = f"Company {company_id}: {terms.fee:.2f} {currency} {period} from {effective_on}"
     if existing is not None:
         replaced = [v.fee for v in existing.fees if v.effective_on == effective_on]
         said += (
-            f" — replaces the fee {replaced[0]} recorded for that date" if replaced
+            f" — replaces the fee {replaced[0]:.2f} recorded for that date"
+            if replaced
             else f" — a new version of the contract started {existing.start_on}"
         ) + "; earlier versions are kept (`sla-tracker contracts list`)"
     click.echo(said)
@@ -149,13 +150,17 @@ def contracts_import(runtime: Runtime, path: Path, by: str) -> None:
 @click.option(
     "--period", "period_text", help="Subscription periods overlapping 2026, 2026-Q4 or 2026-11."
 )
+@click.option(
+    "--sort", type=click.Choice(["customer", "amount", "period"]), default="customer",
+    show_default=True, help="Order: by customer name, largest amount first, or by period.",
+)  # fmt: skip
 @as_of_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option("--csv", "as_csv", is_flag=True, help="Print CSV.")
 @click.pass_obj
 def indemnities_command(
-    runtime: Runtime, company_id: int | None, period_text: str | None, as_of: datetime | None,
-    as_json: bool, as_csv: bool,
+    runtime: Runtime, company_id: int | None, period_text: str | None, sort: str,
+    as_of: datetime | None, as_json: bool, as_csv: bool,
 ) -> None:  # fmt: skip
     """What each customer could claim (C10), per subscription period, capped (C12).
 
@@ -164,9 +169,12 @@ def indemnities_command(
         sla-tracker indemnities --period 2026 --json
     """
     from sla_tracker.money import period_window
-    from sla_tracker.present.money import indemnities_csv, indemnities_table, indemnity_json
+    from sla_tracker.present.money import indemnities_csv, indemnity_json
+    from sla_tracker.present.money_tables import indemnities_table
     from sla_tracker.present.output import render
 
+    if company_id is not None:
+        _require_company(runtime, company_id)
     now = _as_of(runtime, as_of)
     lines = _customer_lines(runtime, now)
     window = period_window(period_text, runtime.calendar(None)) if period_text else None
@@ -176,15 +184,30 @@ def indemnities_command(
         and (window is None or line.amount is None
              or (line.amount.period.start < window[1] and line.amount.period.end > window[0]))
     ]  # fmt: skip
-    if not _emitted(chosen, indemnity_json, indemnities_csv, as_json=as_json, as_csv=as_csv):
-        render(indemnities_table(chosen, title=f"Indemnities as of {format_instant(now)}"))
+    keys = {
+        "customer": lambda line: (line.company_name or "", line.company_id),
+        "amount": lambda line: (-(line.shown_amount or 0), line.company_name or ""),
+        "period": lambda line: (line.amount.period.start if line.amount else now, line.company_id),
+    }
+    chosen.sort(key=keys[sort])
+    if _emitted(chosen, indemnity_json, indemnities_csv, as_json=as_json, as_csv=as_csv):
+        return
+    if not chosen:
+        click.echo(f"No indemnity as of {local_time(runtime, now)}: no breached GTR ticket "
+                   "of a customer with a contract matches")  # fmt: skip
+    else:
+        render(indemnities_table(chosen, title=f"Indemnities as of {local_time(runtime, now)}"))
 
 
 @click.command("exposure")
 @click.option("--until", callback=_optional_instant, help="Horizon (default: in 7 days).")
+@click.option(
+    "--sort", type=click.Choice(["breach", "amount", "customer"]), default="breach",
+    show_default=True, help="Order: earliest breach, largest amount or customer name first.",
+)  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_obj
-def exposure_command(runtime: Runtime, until: datetime | None, as_json: bool) -> None:
+def exposure_command(runtime: Runtime, until: datetime | None, sort: str, as_json: bool) -> None:
     """Money at risk: unrestored GTR tickets as if they stayed so until the horizon.
 
     \b
@@ -192,7 +215,8 @@ def exposure_command(runtime: Runtime, until: datetime | None, as_json: bool) ->
         sla-tracker exposure --until 2026-12-31T23:59:59+01:00
     """
     from sla_tracker.money import default_horizon, exposure
-    from sla_tracker.present.money import exposure_json, exposure_table
+    from sla_tracker.present.money import exposure_json
+    from sla_tracker.present.money_tables import exposure_table
     from sla_tracker.present.output import render
 
     horizon = until or default_horizon(runtime.now)
@@ -201,10 +225,19 @@ def exposure_command(runtime: Runtime, until: datetime | None, as_json: bool) ->
         runtime.engine, runtime.settings, runtime.calendar(None), reports,
         now=runtime.now, until=horizon,
     )  # fmt: skip
+    names = _company_names(runtime)
+    keys = {
+        "breach": lambda item: (item.breach_at, item.ticket_id),
+        "amount": lambda item: (-(item.amount or 0), item.breach_at),
+        "customer": lambda item: (names.get(item.company_id or 0, ""), item.breach_at),
+    }
+    found.sort(key=keys[sort])
     if as_json:
         click.echo(json.dumps([exposure_json(item) for item in found], indent=2))
     else:
-        render(exposure_table(found, title=f"Exposure until {format_instant(horizon)}"))
+        title = f"Exposure until {local_time(runtime, horizon)}"
+        render(exposure_table(found, title=title, names=names, zone=runtime.calendar(None).zone,
+                              now=runtime.now))  # fmt: skip
 
 
 @click.group()
@@ -215,13 +248,17 @@ def period() -> None:
 @period.command("close")
 @click.argument("targets", nargs=-1, metavar="(COMPANY_ID|--all) PERIOD")
 @click.option("--all", "all_companies", is_flag=True, help="Every customer.")
+@click.option("--force", is_flag=True, help="Close even though PERIOD has not ended yet.")
 @by_option("closes")
 @click.pass_obj
-def period_close(runtime: Runtime, targets: tuple[str, ...], all_companies: bool, by: str) -> None:
+def period_close(
+    runtime: Runtime, targets: tuple[str, ...], all_companies: bool, force: bool, by: str
+) -> None:
     """Freeze the indemnities of subscription periods ending within PERIOD.
 
     A later change that would alter a closed period shows as an adjustment carried to the
-    next open period, never as a silent rewrite.
+    next open period, never as a silent rewrite. A PERIOD that has not ended is refused
+    (its amounts can still change) unless --force.
 
     \b
     Example:
@@ -240,9 +277,16 @@ def period_close(runtime: Runtime, targets: tuple[str, ...], all_companies: bool
         if all_companies
         else FRESHDESK_ID.convert(targets[0], None, click.get_current_context())
     )
+    window = period_window(period_text, runtime.calendar(None))
+    if window[1] > runtime.now and not force:
+        raise click.ClickException(
+            f"{period_text} ends {local_time(runtime, window[1])}, after now: its amounts can "
+            "still change. Close it once it has ended, or give --force"
+        )
+    if company_id is not None:
+        _require_company(runtime, company_id)
     lines = [line for line in _customer_lines(runtime, runtime.now)
              if all_companies or line.company_id == company_id]  # fmt: skip
-    window = period_window(period_text, runtime.calendar(None))
     closed = close_periods(runtime.engine, lines, window=window, by=by, now=runtime.now)
     for line in closed:
         amount = line.amount
@@ -278,18 +322,47 @@ def statement_command(
     Example:
         sla-tracker statement 103001000001 --period 2026 --lang fr --out releve-2026.html
     """
-    from sla_tracker.money import period_window
+    from sla_tracker.money import load_contracts, period_window
     from sla_tracker.policies import indemnity_options
     from sla_tracker.present.money import render_statement
 
+    _require_company(runtime, company_id)
     now = _as_of(runtime, as_of)
     calendar_ = runtime.calendar(None)
     window = period_window(period_text, calendar_)
     lines = [line for line in _customer_lines(runtime, now) if line.company_id == company_id
              and line.amount is not None and line.amount.period.start < window[1]
              and line.amount.period.end > window[0]]  # fmt: skip
+    if not lines and company_id not in load_contracts(runtime.engine):
+        raise click.ClickException(
+            f"no contract recorded for company {company_id}: a statement needs its fee "
+            "(`sla-tracker contracts set`)"
+        )
     html = render_statement(lines, company_id=company_id, period_text=period_text,
                             language=lang or runtime.settings.report.language, calendar=calendar_,
-                            basis=indemnity_options(runtime.settings)[0], now=now)  # fmt: skip
+                            basis=indemnity_options(runtime.settings)[0], now=now,
+                            issuer=runtime.settings.issuer)  # fmt: skip
     write_file(out, html)
     click.echo(f"Wrote {out} ({len(lines)} period(s))")
+
+
+def _company_names(runtime: Runtime) -> dict[int, str]:
+    from sla_tracker.storage.judging import company_names
+
+    with runtime.engine.connect() as connection:
+        return company_names(connection)
+
+
+def _require_company(runtime: Runtime, company_id: int) -> None:
+    """An unknown company is an error naming the known ones, never an empty answer."""
+    from sla_tracker.money import load_contracts
+
+    names = _company_names(runtime)
+    if company_id in names or company_id in load_contracts(runtime.engine):
+        return
+    known = ", ".join(f"{name} ({ident})" for ident, name in sorted(names.items())[:10])
+    raise click.ClickException(
+        f"no company {company_id} in the database; known: {known or 'none yet'}"
+        + ("…" if len(names) > 10 else "")
+        + " (`sla-tracker sync` reads them from Freshdesk)"
+    )
