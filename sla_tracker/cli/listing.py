@@ -79,6 +79,16 @@ class Listing:
             found = sorted(found, key=SORT_KEYS[self.sort])
         yield from found
 
+    def _count(self) -> int:
+        """How many tickets match: counted in SQL when the filters all run there."""
+        from sla_tracker.judgments import Judgments
+
+        if self.from_history or self.needs_review:
+            return sum(1 for _ in self._judgments())
+        judgments = Judgments(self.runtime.engine, self.runtime.settings,
+                              self.runtime.calendar(None), self.now)  # fmt: skip
+        return judgments.count(self.filters)
+
     def stream_json(self) -> None:
         """A JSON array written item by item: memory stays flat however many tickets match."""
         from sla_tracker.present.tickets import ticket_json
@@ -114,7 +124,9 @@ class Listing:
         shown_limit = None if limit in (None, 0) else limit
         reports = self._judgments()
         shown = list(reports if shown_limit is None else islice(reports, shown_limit))
-        rest = sum(1 for _ in reports)
+        rest = 0
+        if shown_limit is not None and len(shown) == shown_limit:
+            rest = self._count() - len(shown)
         when = format_instant(self.now)
         title = f"{len(shown)} ticket(s) as of {when}"
         if rest:
