@@ -144,3 +144,15 @@ def test_contracts_set_says_it_adds_a_version(config: Path) -> None:
     assert re.search(r"2027-01-01\s+€6,600.00\s+superseded", table)
     assert re.search(r"2027-01-01\s+€6,500.00\s+scheduled", table)
     assert re.search(r"2026-01-01\s+€6,000.00\s+applies", table)
+
+
+def test_status_as_json_with_utc_instants(config: Path) -> None:
+    code, output = run(config, "status", "--json")
+    assert code == 0, output
+    state = json.loads(output)
+    assert set(state) == {"last_sync", "next", "weekly_report", "quarantined", "active_instance"}
+    assert state["last_sync"]["started_at"] == "2026-11-30T11:00:00Z"
+    assert state["weekly_report"] == {"state": "not_mailed"}
+    assert all(at.endswith("Z") for at in state["next"].values() if at)
+    text = run(config, "status")[1]
+    assert "Last sync: Mon, 30 Nov 2026 12:00 (1 hr 10 mins ago)" in text

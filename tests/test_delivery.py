@@ -189,7 +189,7 @@ def test_a_report_killed_mid_send_is_sent_again_as_recorded_never_as_a_new_repor
         assert run["sent_at"] is None and run["message_id"] == inbox.message_ids[0]
         status = command(config, ["status"]).output
         pending = (
-            f"Weekly report: 2026-W48 PENDING: recorded 2026-12-02T09:00:00Z as {run['message_id']}"
+            f"Weekly report: 2026-W48 PENDING: recorded Wed, 2 Dec 2026 10:00 as {run['message_id']}"
         )
         assert pending in status
         code, output = Tracker(config, SEND, env).finish()
@@ -212,7 +212,7 @@ def test_the_service_started_after_a_missed_monday_sends_that_week_once(
     with smtp_server(inbox) as port:
         config = service_config(week, port, tmp_path)
         status = command(config, ["status"]).output
-        assert "Weekly report: 2026-W48 NOT SENT (due 2026-11-30T07:00:00Z)" in status
+        assert "Weekly report: 2026-W48 NOT SENT (due Mon, 30 Nov 2026 08:00)" in status
         service = Tracker(config, ["run"], env)
         service.wait_for("job=weekly_report outcome=ok")
         service.stop()
@@ -221,7 +221,7 @@ def test_the_service_started_after_a_missed_monday_sends_that_week_once(
         assert "job=weekly_report" not in restarted.stop()
         status = command(config, ["status"]).output
     [run] = reports(week)
-    assert f"Weekly report: 2026-W48 sent 2026-12-02T09:00:00Z ({run['message_id']})" in status
+    assert f"Weekly report: 2026-W48 sent Wed, 2 Dec 2026 10:00 ({run['message_id']})" in status
     [report] = [m for m in inbox.messages if str(m["Subject"]).startswith("Rapport SLA")]
     assert str(report["Subject"]).startswith("Rapport SLA hebdomadaire — 2026-W48")
     assert report["Message-ID"] == run["message_id"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import signal
@@ -10,11 +11,18 @@ import socket
 import threading
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from sla_tracker.cli.base import Runtime, _iso_week, _optional_instant, _sync, write_file
+from sla_tracker.cli.base import (
+    Runtime,
+    _iso_week,
+    _optional_instant,
+    _sync,
+    local_time,
+    write_file,
+)
 from sla_tracker.core.instants import format_instant
 
 if TYPE_CHECKING:
@@ -208,13 +216,15 @@ class _Stopped(Exception):
 
 
 @click.command("status")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (instants in UTC).")
 @click.pass_obj
-def status_command(runtime: Runtime) -> None:
+def status_command(runtime: Runtime, as_json: bool) -> None:
     """The last sync, the next run of each job and which instance is active.
 
     \b
     Example:
         sla-tracker status
+        sla-tracker status --json
     """
     from sla_tracker.service.scheduler import triggers
     from sla_tracker.storage.locks import lock_holder
@@ -222,13 +232,8 @@ def status_command(runtime: Runtime) -> None:
     from sla_tracker.storage.sync_state import last_runs, quarantined_records
     from sla_tracker.sync import RECONCILE
 
-    last = last_sync_run(runtime.engine)
-    if last is None:
-        click.echo("Last sync: never")
-    else:
-        outcome = last["outcome"] + (f" ({last['errors']})" if last["errors"] else "")
-        click.echo(f"Last sync: {format_instant(last['started_at'])}, {last['mode']}, {outcome}")
     settings = runtime.settings
+    last = last_sync_run(runtime.engine)
     ran_at: dict[str, datetime | None] = {
         "sync": last["started_at"] if last else None,
         "reconcile": last_runs(runtime.engine).get(RECONCILE),
@@ -237,45 +242,90 @@ def status_command(runtime: Runtime) -> None:
         "sync": settings.schedule.sync_minutes,
         "reconcile": settings.sync.reconcile_minutes,
     }
+    upcoming: dict[str, datetime | None] = {}
     for name, trigger in triggers(settings).items():
         previous = ran_at.get(name)
-        upcoming: datetime | None
         if previous is not None:  # interval jobs: due an interval after their last run
-            upcoming = max(runtime.now, previous + timedelta(minutes=intervals[name]))
+            upcoming[name] = max(runtime.now, previous + timedelta(minutes=intervals[name]))
         else:
-            upcoming = trigger.get_next_fire_time(None, runtime.now)
-        click.echo(f"Next {name}: {format_instant(upcoming) if upcoming else 'never'}")
-    click.echo(f"Weekly report: {_report_status(runtime)}")
+            upcoming[name] = trigger.get_next_fire_time(None, runtime.now)
     waiting, reasons = quarantined_records(runtime.engine)
+    report, holder = _report_state(runtime), lock_holder(runtime.engine)
+    state = {
+        "last_sync": None if last is None else {
+            "started_at": last["started_at"], "mode": last["mode"], "outcome": last["outcome"],
+            "errors": last["errors"] or None,
+        },
+        "next": upcoming,
+        "weekly_report": report,
+        "quarantined": {"count": waiting, "reasons": reasons},
+        "active_instance": holder,
+    }  # fmt: skip
+    if as_json:
+        click.echo(json.dumps(state, default=_utc, indent=2))
+        return
+    if last is None:
+        click.echo("Last sync: never")
+    else:
+        outcome = last["outcome"] + (f" ({last['errors']})" if last["errors"] else "")
+        click.echo(f"Last sync: {_when(runtime, last['started_at'])}, {last['mode']}, {outcome}")
+    for name, at in upcoming.items():
+        click.echo(f"Next {name}: {_when(runtime, at) if at else 'never'}")
+    click.echo(f"Weekly report: {_report_text(runtime, report)}")
     click.echo(f"Quarantined Freshdesk records: {waiting}")
     for reason in reasons:
         click.echo(f"  {reason}")
-    click.echo(f"Active instance: {lock_holder(runtime.engine) or 'none running'}")
+    click.echo(f"Active instance: {holder or 'none running'}")
 
 
-def _report_status(runtime: Runtime) -> str:
+def _utc(value: object) -> str:
+    """JSON stays UTC ISO-8601."""
+    if isinstance(value, datetime):
+        return format_instant(value)
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def _when(runtime: Runtime, at: datetime) -> str:
+    from sla_tracker.present.when import relative
+
+    return f"{local_time(runtime, at)} ({relative(at, runtime.now, 'en')})"
+
+
+def _report_state(runtime: Runtime) -> dict[str, Any]:
     """The report the service owes now: sent, recorded but unconfirmed, or not sent at all."""
     from sla_tracker.service.scheduler import due_report_week
     from sla_tracker.storage.reports import latest_report_run
 
     if not runtime.settings.smtp.recipients:
-        return "not mailed (smtp.recipients is empty)"
+        return {"state": "not_mailed"}
     due = due_report_week(runtime.engine, runtime.settings, runtime.calendar(None), runtime.now)
     if due is None:
-        return "none due yet"
+        return {"state": "none_due"}
     week, due_at = due
-    run = latest_report_run(runtime.engine, week)
-    if run and run["sent_at"]:
-        return f"{week} sent {format_instant(run['sent_at'])} ({run['message_id']})"
-    if run:
-        error = f", last error: {run['last_error']}" if run["last_error"] else ""
+    run = latest_report_run(runtime.engine, week) or {}
+    state = "sent" if run.get("sent_at") else "pending" if run else "not_sent"
+    keys = ("sent_at", "recorded_at", "message_id", "attempts", "last_error")
+    return {"state": state, "week": week, "due_at": due_at, **{key: run.get(key) for key in keys}}
+
+
+def _report_text(runtime: Runtime, report: dict[str, Any]) -> str:
+    state, week = report["state"], report.get("week")
+    if state == "not_mailed":
+        return "not mailed (smtp.recipients is empty)"
+    if state == "none_due":
+        return "none due yet"
+    if state == "sent":
+        return f"{week} sent {local_time(runtime, report['sent_at'])} ({report['message_id']})"
+    if state == "pending":
+        error = f", last error: {report['last_error']}" if report["last_error"] else ""
         return (
-            f"{week} PENDING: recorded {format_instant(run['recorded_at'])} as "
-            f"{run['message_id']}, not confirmed by the SMTP server ({run['attempts']} failed "
-            f"attempt(s){error}); the service sends it again after its next sync"
+            f"{week} PENDING: recorded {local_time(runtime, report['recorded_at'])} as "
+            f"{report['message_id']}, not confirmed by the SMTP server ({report['attempts']} "
+            f"failed attempt(s){error}); the service sends it again after its next sync"
         )
     return (
-        f"{week} NOT SENT (due {format_instant(due_at)}); the service sends it after its next sync"
+        f"{week} NOT SENT (due {local_time(runtime, report['due_at'])}); the service sends it "
+        "after its next sync"
     )
 
 
