@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect, select
@@ -112,3 +113,18 @@ def test_a_bad_url_is_explained() -> None:
 def test_an_unreachable_database_is_explained() -> None:
     with pytest.raises(StoreError, match="cannot open the database postgresql"):
         open_store("postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=1")
+
+
+def test_each_migration_is_named_after_its_revision_and_the_head_is_the_last() -> None:
+    """``schema.HEAD`` is read from file names (no Alembic import on every command)."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from sla_tracker.storage.schema import HEAD, MIGRATIONS
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    scripts = ScriptDirectory.from_config(config)
+    for script in scripts.walk_revisions():
+        assert Path(script.path).name.startswith(f"{script.revision}_")
+    assert scripts.get_current_head() == HEAD
