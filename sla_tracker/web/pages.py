@@ -23,7 +23,12 @@ from sla_tracker.present.templates import render_page
 from sla_tracker.present.tickets import explanation_text, provenance
 from sla_tracker.present.when import duration, local_instant
 from sla_tracker.reports.weekly import build_weekly_report
-from sla_tracker.storage.web import decision_history, directory, report_runs
+from sla_tracker.storage.web import (
+    decision_history,
+    directory,
+    report_runs,
+    status_ids_by_name,
+)
 from sla_tracker.web.queries import BoardFilter, in_window
 
 if TYPE_CHECKING:
@@ -174,6 +179,11 @@ def ticket_page(request: Request, ticket_id: int) -> HTMLResponse:
     reader = context.reader
     zone = reader.calendar.zone
     classification = report.classification
+    labels = {number: name for name, number in status_ids_by_name(reader.engine).items()}
+
+    def named(status: int | None) -> str | None:
+        return None if status is None else f"{labels.get(status, status)} ({status})"
+
     return _page(
         "ticket", context, report=report, now_local=local_instant(now, zone, LANG),
         now_ms=int(now.timestamp() * 1000),
@@ -186,8 +196,9 @@ def ticket_page(request: Request, ticket_id: int) -> HTMLResponse:
         ],
         history=[{**item, "at": local_instant(item["at"], zone, LANG, year=True)}
                  for item in decision_history(reader.engine, ticket_id)],
-        timeline=[{"at": local_instant(t.at, zone, LANG, year=True), "from": t.from_status,
-                   "to": t.to_status, "kind": t.kind, "evidence": t.evidence,
+        timeline=[{"at": local_instant(t.at, zone, LANG, year=True),
+                   "from": named(t.from_status), "to": named(t.to_status), "kind": t.kind,
+                   "evidence": t.evidence,
                    "seen": local_instant(t.observed_at, zone, LANG) if t.observed_at else ""}
                   for t in report.transitions],
         clocks=[clock_view(clock, zone=zone, now=now)
