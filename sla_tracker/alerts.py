@@ -33,6 +33,7 @@ def due_events(reports: Iterable[JudgedTicket], thresholds: Iterable[int]) -> li
             detail = {
                 "subject": report.subject,
                 "company": report.company_name,
+                "severity": report.classification.severity.value,
                 "deadline": format_instant(clock.deadline) if clock.deadline else None,
                 "remaining_seconds": clock.remaining_seconds,
             }

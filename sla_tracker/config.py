@@ -66,6 +66,12 @@ SOURCE_IDS = {
 }
 
 
+NO_ALERT_CHANNEL = (
+    "no alert channel configured: alerts are recorded but never sent; "
+    "set smtp.recipients or alerts.webhook_url"
+)
+
+
 class ConfigError(Exception):
     """The configuration cannot be used; the message names the file, key and fix."""
 
@@ -165,6 +171,17 @@ class PauseSettings(_Section):
 class AlertSettings(_Section):
     thresholds: tuple[Annotated[int, Field(gt=0, lt=100)], ...] = (50, 80)
     webhook_url: WebUrl | None = None
+    digest: bool = True  # several alerts due in one run go out as one message
+
+
+class IssuerSettings(_Section):
+    """Who issues the customer statements: the provider's identity, printed on each."""
+
+    legal_name: str | None = None
+    address: tuple[str, ...] = ()  # one line each
+    siren: str | None = None  # or a SIRET
+    vat_number: str | None = None
+    contact: str | None = None  # an e-mail address or telephone for questions
 
 
 class IndemnitySettings(_Section):
@@ -381,10 +398,17 @@ class Settings(_Section):
     smtp: SmtpSettings = SmtpSettings()
     schedule: ScheduleSettings = ScheduleSettings()
     report: ReportSettings = ReportSettings()
+    issuer: IssuerSettings = IssuerSettings()
     web: WebSettings = WebSettings()
     classification: ClassificationSettings = ClassificationSettings()
     crosscheck: CrosscheckSettings = CrosscheckSettings()
     source: str = Field(default="built-in defaults", exclude=True)
+
+    @property
+    def alert_channels(self) -> list[str]:
+        """Where alerts go out; none means they are recorded and never sent."""
+        configured = (("e-mail", bool(self.smtp.recipients)), ("webhook", self.alerts.webhook_url))
+        return [channel for channel, on in configured if on]
 
 
 def find_config_file(explicit: str | None, environ: Mapping[str, str]) -> Path | None:

@@ -244,6 +244,16 @@ def _as_contract(versions: list[dict[str, Any]]) -> Contract:
 # -- amounts ----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class TicketFacts:
+    """What a customer statement says of a ticket beside its overrun."""
+
+    subject: str | None
+    created_at: datetime
+    deadline: datetime | None  # the GTR's: the end of the 72nd business hour
+    restored_at: datetime | None  # None while unrestored
+
+
 @dataclass
 class CustomerPeriod:
     """One line of ``sla-tracker indemnities``: a customer and one subscription period."""
@@ -254,6 +264,7 @@ class CustomerPeriod:
     status: str  # provisional | final | closed | no contract
     frozen: Decimal | None = None  # the closed amount, when closed
     adjustments: list[dict[str, Any]] = field(default_factory=list)
+    tickets: dict[int, TicketFacts] = field(default_factory=dict)  # those of ``amount``
 
     @property
     def shown_amount(self) -> Decimal | None:
@@ -318,6 +329,13 @@ def customer_periods(
         lines += _with_closes(
             company_id, names.get(company_id), amounts, closed.get(company_id, {})
         )
+    facts = {
+        r.id: TicketFacts(r.subject, r.created_at, r.restoration.deadline, r.restoration.stopped_at)
+        for r in reports
+    }
+    for line in lines:
+        shares = line.amount.tickets if line.amount else ()
+        line.tickets = {share.ticket_id: facts[share.ticket_id] for share in shares}
     return lines
 
 

@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 import responses
+from click.testing import CliRunner
 
+from sla_tracker.cli import cli
 from sla_tracker.service.scheduler import Service, build_scheduler
 from sla_tracker.storage.schema import open_store
 from tests.conftest import Inbox
@@ -31,12 +33,56 @@ def test_each_threshold_once_then_the_breach(blocked: Scenario, smtp: tuple[Inbo
     assert alert_once(blocked) == (1, 1, 0)
     blocked.at("2026-11-30 11:05")  # breached
     assert alert_once(blocked)[0] == 1
-    subjects = [message["Subject"] for _, message in inbox.messages]
+    subjects = [plain(message["Subject"]) for _, message in inbox.messages]
+    company = "Boulangerie Martin SARL"
     assert subjects == [
-        "[SLA] #1 — prise en compte : 50 % du délai consommé",
-        "[SLA] #1 — prise en compte : 80 % du délai consommé",
-        "[SLA] #1 — prise en compte : délai dépassé",
+        f"[SLA] #1 bloquante — Prise en compte : 50 % du délai consommé — {company}",
+        f"[SLA] #1 bloquante — Prise en compte : 80 % du délai consommé — {company}",
+        f"[SLA] #1 bloquante — Prise en compte : délai dépassé — {company}",
     ]
+
+
+def test_an_alert_says_what_to_do_where_and_by_when(
+    blocked: Scenario, smtp: tuple[Inbox, int]
+) -> None:
+    """Severity, company, subject, time left in words and the local deadline, the link."""
+    inbox, port = smtp
+    with_smtp(blocked, port)
+    blocked.settings = blocked.settings.model_validate(
+        {**blocked.settings.model_dump(), "freshdesk": {"domain": "acme"}}
+    )
+    blocked.at("2026-11-30 10:10")
+    alert_once(blocked)
+    [(_, message)] = inbox.messages
+    text = plain(message.get_body(("plain",)).get_content())
+    assert "#1 [bloquante] Boulangerie Martin SARL — " in text
+    assert "reste 50 min ouvrées, échéance lun. 30 nov. 11:00 (dans 50 min)" in text
+    assert "https://acme.freshdesk.com/a/tickets/1" in text
+    html = message.get_body(("html",)).get_content()
+    assert 'href="https://acme.freshdesk.com/a/tickets/1"' in html
+
+
+def test_alerts_due_together_go_out_as_one_digest_unless_configured_otherwise(
+    blocked: Scenario, smtp: tuple[Inbox, int]
+) -> None:
+    inbox, port = smtp
+    with_smtp(blocked, port)
+    blocked.at("2026-11-30 10:40")  # 50 % and 80 % crossed since the last run
+    assert alert_once(blocked) == (2, 2, 0)
+    [(_, digest)] = inbox.messages
+    assert "80 % du délai consommé" in plain(digest["Subject"])  # the strongest is shown
+    blocked.at("2026-11-30 11:05")
+    with_smtp(blocked, port, digest=False)
+    blocked.ticket(2)
+    blocked.poll()
+    blocked.at("2026-11-30 12:00")
+    new, sent, _ = alert_once(blocked)
+    assert new == sent and len(inbox.messages) == 1 + sent  # one message per alert
+
+
+def plain(text: str) -> str:
+    """Spaces for the no-break spaces French typography puts before a colon, in ``3 h``."""
+    return text.replace("\u202f", " ").replace("\xa0", " ")
 
 
 def test_a_restart_never_resends(
@@ -133,3 +179,13 @@ def test_a_standby_takes_over_when_the_active_instance_is_killed_on_postgresql(
     assert line == "active" and time.monotonic() - started < 5
     second.kill()
     second.wait()
+
+
+def test_check_config_says_when_alerts_have_nowhere_to_go(tmp_path: Path) -> None:
+    config = tmp_path / "sla-tracker.toml"
+    config.write_text("", encoding="utf-8")
+    said = CliRunner().invoke(cli, ["--config", str(config), "check-config"]).output
+    assert "no alert channel configured: alerts are recorded but never sent" in said
+    config.write_text('[smtp]\nrecipients = ["lead@koban.example"]\n', encoding="utf-8")
+    said = CliRunner().invoke(cli, ["--config", str(config), "check-config"]).output
+    assert said.startswith("OK") and "alert channel" not in said

@@ -158,9 +158,10 @@ def test_statement_is_html_with_the_clause_and_escaped_names(config: Path, tmp_p
     out = tmp_path / "releve.html"
     assert run(config, "statement", "1", "--period", "2026", "--out", str(out))[0] == 0
     html = out.read_text(encoding="utf-8")
-    assert "Relevé d&#39;indemnités" in html and "49.32 EUR" in html and "73e heure ouvrée" in html
+    assert "Relevé d’indemnités" in html and "49,32\xa0€" in html
+    assert "à partir de la 73 h ouvrées et jusqu’au rétablissement" in html  # C10, verbatim
     assert "<script>" not in html and "&lt;script&gt;" in html
-    assert "13/11/2026 10:00" in html  # overrun start in Paris time
+    assert "ven. 13 nov. 2026 10:00" in html  # overrun start in Paris time, with its weekday
     run(config, "statement", "1", "--period", "2026", "--lang", "en", "--out", str(out))
     assert "Indemnity statement" in out.read_text(encoding="utf-8")
 

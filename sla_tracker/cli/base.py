@@ -304,6 +304,10 @@ def check_config(runtime: Runtime) -> None:
             "create it or point database.url elsewhere"
         )
     click.echo(f"OK: {settings.source} (calendar {calendar.name}, {calendar.timezone})")
+    if not settings.alert_channels:
+        from sla_tracker.config import NO_ALERT_CHANNEL
+
+        click.echo(f"Note: {NO_ALERT_CHANNEL}")
 
 
 def _sync(runtime: Runtime, client: HelpdeskClient, **options: Any) -> SyncSummary:

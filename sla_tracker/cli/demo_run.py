@@ -21,7 +21,7 @@ from sla_tracker.money import (
     parse_fee,
     record_contract,
 )
-from sla_tracker.present.emails import render_alert, render_weekly_report
+from sla_tracker.present.emails import render_alerts, render_weekly_report
 from sla_tracker.present.money import exposure_table, indemnities_table
 from sla_tracker.present.output import render
 from sla_tracker.present.tickets import tickets_table, urgency
@@ -121,12 +121,12 @@ def _demo_report_and_alerts(runtime: Runtime, now: datetime, folder: Path) -> No
         render_weekly_report(built, language=language, calendar=calendar_).html, encoding="utf-8"
     )
     events = due_events(_reports(runtime, now=now), runtime.settings.alerts.thresholds)
-    rendered = [render_alert(event, language) for event in events]
+    digest = render_alerts(events, language=language, zone=calendar_.zone, now=now,
+                           freshdesk=runtime.settings.freshdesk)  # fmt: skip
     alerts_path = folder / "alerts.txt"
-    texts = [f"Subject: {alert.subject}\n\n{alert.text.strip()}" for alert in rendered]
-    alerts_path.write_text("\n\n".join(texts) + "\n", encoding="utf-8")
+    alerts_path.write_text(f"Subject: {digest.subject}\n\n{digest.text.strip()}\n", "utf-8")
     click.echo(f"Weekly report of {week}: {report_path}")
-    click.echo(f"Alerts the service would send now ({len(rendered)}): {alerts_path}")
+    click.echo(f"Alerts the service would send now ({len(events)}, one digest): {alerts_path}")
 
 
 MARKER = ".sla-tracker-demo"

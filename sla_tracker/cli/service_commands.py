@@ -149,7 +149,7 @@ def run_command(runtime: Runtime) -> None:
         SLA_TRACKER_FRESHDESK_API_KEY=... sla-tracker --config /etc/sla-tracker.toml run
     """
     from sla_tracker.cli.web_command import board_beside_service
-    from sla_tracker.config import current_instant
+    from sla_tracker.config import NO_ALERT_CHANNEL, current_instant
     from sla_tracker.helpdesk.freshdesk.client import FreshdeskClient
     from sla_tracker.service.scheduler import Service, build_scheduler
     from sla_tracker.storage.locks import lock_holder, service_lock
@@ -159,6 +159,8 @@ def run_command(runtime: Runtime) -> None:
         logging.getLogger(chatty).setLevel(logging.WARNING)
     log = logging.getLogger("sla_tracker.service")
     settings = runtime.settings
+    if not settings.alert_channels:
+        log.warning(NO_ALERT_CHANNEL)
     client = FreshdeskClient.from_settings(settings.freshdesk)
     holder = f"sla-tracker pid {os.getpid()} on {socket.gethostname()}"
     stopping = threading.Event()

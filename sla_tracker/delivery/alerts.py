@@ -1,36 +1,47 @@
-"""Sending the recorded alerts: each rendered (``present/emails.py``) in the report's
-language and mailed, and optionally posted as JSON to a webhook (Slack and Teams accept
-``{"text": …}``).
+"""Sending the recorded alerts: rendered (``present/emails.py``) in the report's language and
+mailed, and optionally posted as JSON to a webhook (Slack and Teams accept ``{"text": …}``).
 
-Each event is delivered at least once per channel (``delivery.intents.deliver``): the e-mail
-under one Message-ID, the webhook under one idempotency key, both kept across retries; an
-event is marked sent once accepted, so a restart never sends it again and a failed send is
-retried.
+With ``alerts.digest`` (the default) the alerts due in one run go out as one message per
+channel; otherwise one message per alert. Each message is delivered at least once and never
+as two different messages: its key (the e-mail's Message-ID, the webhook's idempotency key)
+is recorded on each of its alerts before the first try, and a retry sends the alerts that
+share a key together again, under that key; they are marked sent once accepted, so a
+restart never sends them again and a failed send is retried.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import requests
 
-from sla_tracker.delivery.intents import deliver
+from sla_tracker.calendar_files import load_named_calendar
 from sla_tracker.delivery.smtp import MailError, make_message, new_message_id, send
-from sla_tracker.present.emails import render_alert
+from sla_tracker.present.emails import render_alerts
 from sla_tracker.storage.alerts import unsent_events
-from sla_tracker.storage.deliveries import ALERT_EMAILS, ALERT_WEBHOOKS
+from sla_tracker.storage.deliveries import (
+    ALERT_EMAILS,
+    ALERT_WEBHOOKS,
+    claim_key,
+    count_failure,
+    mark_sent,
+)
+from sla_tracker.storage.reports import ticket_teams
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-    from datetime import datetime
+    from datetime import datetime, tzinfo
 
     from sla_tracker.config import Settings
+    from sla_tracker.present.templates import RenderedEmail
+    from sla_tracker.storage.deliveries import Outbox
     from sla_tracker.storage.engine import Engine
 
 LOG = logging.getLogger("sla_tracker.alerts")
+Sender = Callable[[list[dict[str, Any]], str], None]  # sends these alerts under this key
 MAX_ATTEMPTS = 20
 
 
@@ -41,74 +52,134 @@ def send_pending(
     now: datetime,
     mail: Callable[..., None] = send,
     post: Callable[..., Any] = requests.post,
+    zone: tzinfo | None = None,
 ) -> tuple[int, int]:
-    """Send every recorded, unsent event by e-mail (and webhook); returns (sent, failed)."""
-    sent = failed = 0
+    """Send every recorded, unsent alert by e-mail (and webhook); returns (sent, failed)
+    counted in alerts. Instants are shown in ``zone`` (default: the calendar's)."""
     pending = unsent_events(
         engine,
         email=bool(settings.smtp.recipients),
         webhook=bool(settings.alerts.webhook_url),
         max_attempts=MAX_ATTEMPTS,
     )
-    for record in pending:
-        ok = True
-        if settings.smtp.recipients and record["email_sent_at"] is None:
-            new_id = partial(new_message_id, settings.smtp.sender)
-            ok &= _deliver(
-                engine, record, "email", new_id, partial(_mail, record, settings, mail), now
-            )
-        if settings.alerts.webhook_url and record["webhook_sent_at"] is None:
-            new_key = partial(_webhook_key, record)
-            ok &= _deliver(
-                engine, record, "webhook", new_key, partial(_post, record, settings, post), now
-            )
-        sent += ok
-        failed += not ok
-    return sent, failed
+    if not pending:
+        return 0, 0
+    shown_in = zone or load_named_calendar(settings.calendar.name, settings).zone
+    teams = ticket_teams(engine, {event["ticket_id"] for event in pending})
+    names = {
+        ticket_id: (teams.groups.get(group or 0), teams.agents.get(agent or 0))
+        for ticket_id, (group, agent) in teams.assignments.items()
+    }
+
+    def render(events: list[dict[str, Any]]) -> RenderedEmail:
+        return render_alerts(
+            events, language=settings.report.language, zone=shown_in, now=now,
+            freshdesk=settings.freshdesk, teams=names,
+        )  # fmt: skip
+
+    failed_ids: set[int] = set()
+    channels: list[tuple[Outbox, Callable[[], str] | None, Sender]] = []
+    if settings.smtp.recipients:
+        channels.append((ALERT_EMAILS, partial(new_message_id, settings.smtp.sender),
+                         partial(_mail, settings=settings, mail=mail, render=render)))  # fmt: skip
+    if settings.alerts.webhook_url:
+        channels.append((ALERT_WEBHOOKS, None,
+                         partial(_post, settings=settings, post=post, render=render)))  # fmt: skip
+    for outbox, new_key, sender in channels:
+        unsent = [event for event in pending if event[outbox.sent_column] is None]
+        for group in _messages(unsent, outbox, digest=settings.alerts.digest):
+            make_key = new_key or partial(_webhook_key, group[0])
+            if not _deliver(engine, outbox, group, make_key, sender, now):
+                failed_ids.update(event["id"] for event in group)
+    return len(pending) - len(failed_ids), len(failed_ids)
+
+
+def _messages(
+    events: list[dict[str, Any]], outbox: Outbox, *, digest: bool
+) -> list[list[dict[str, Any]]]:
+    """The messages to send: alerts already tried go again with those that share their key;
+    the new ones together (a digest) or each alone."""
+    tried: dict[str, list[dict[str, Any]]] = {}
+    new: list[dict[str, Any]] = []
+    for event in events:
+        key = event[outbox.key_column]
+        if key is None:
+            new.append(event)
+        else:
+            tried.setdefault(key, []).append(event)
+    fresh = ([new] if new else []) if digest else [[event] for event in new]
+    return [*tried.values(), *fresh]
 
 
 def _deliver(
     engine: Engine,
-    event: dict[str, Any],
-    channel: str,
+    outbox: Outbox,
+    events: list[dict[str, Any]],
     new_key: Callable[[], str],
-    send: Callable[[str], None],
+    send: Sender,
     now: datetime,
 ) -> bool:
-    """One channel of one event, at least once under one key; a failure is logged, retried later."""
-    outbox = ALERT_EMAILS if channel == "email" else ALERT_WEBHOOKS
+    """One message for ``events`` on one channel, at least once under one key; a failure is
+    counted on each of its alerts and logged, and retried later."""
+    key = new_key()
+    for event in events:
+        key = claim_key(engine, outbox, event["id"], key)
+    ids = [event["id"] for event in events]
     try:
-        deliver(engine, outbox, event["id"], new_key=new_key, send=send, now=now)
+        send(events, key)
     except (MailError, requests.RequestException, ValueError) as error:
-        LOG.warning("alert %s not sent (%s): %s", event["id"], channel, error)
+        for event_id in ids:
+            count_failure(engine, outbox, event_id, str(error))
+        LOG.warning("alerts %s not sent (%s): %s", ids, outbox.key_column, error)
         return False
+    for event_id in ids:
+        mark_sent(engine, outbox, event_id, now)
     return True
 
 
 def _mail(
-    event: dict[str, Any], settings: Settings, mail: Callable[..., None], message_id: str
+    events: list[dict[str, Any]],
+    message_id: str,
+    *,
+    settings: Settings,
+    mail: Callable[..., None],
+    render: Callable[[list[dict[str, Any]]], RenderedEmail],
 ) -> None:
-    rendered = render_alert(dict(event), settings.report.language)
     smtp = settings.smtp
     mail(
         make_message(
-            rendered, sender=smtp.sender, recipients=smtp.recipients, message_id=message_id
+            render(events), sender=smtp.sender, recipients=smtp.recipients, message_id=message_id
         ),
         smtp,
     )
 
 
 def _webhook_key(event: dict[str, Any]) -> str:
-    """Unique to the event in this database and across databases (the uuid)."""
+    """Unique to the message in this database and across databases (the uuid)."""
     return f"sla-tracker-alert-{event['id']}-{uuid.uuid4().hex}"
 
 
-def _post(event: dict[str, Any], settings: Settings, post: Callable[..., Any], key: str) -> None:
-    """POST without following redirects: a 3xx is a failure, never a second request elsewhere."""
-    rendered = render_alert(dict(event), settings.report.language)
+def _post(
+    events: list[dict[str, Any]],
+    key: str,
+    *,
+    settings: Settings,
+    post: Callable[..., Any],
+    render: Callable[[list[dict[str, Any]]], RenderedEmail],
+) -> None:
+    """POST without following redirects: a 3xx is a failure, never a second request elsewhere.
+
+    ``text`` is what Slack and Teams show: the subject, then the plain-text body."""
+    rendered = render(events)
+    plain = [_plain(event) for event in events]
     response = post(
         settings.alerts.webhook_url,
-        json={"text": rendered.subject, "idempotency_key": key, "event": _plain(event)},
+        json={
+            "text": f"{rendered.subject}\n\n{rendered.text.strip()}",
+            "idempotency_key": key,
+            "event": plain[0],
+            "events": plain,
+        },
         headers={"Idempotency-Key": key},
         timeout=10,
         allow_redirects=False,

@@ -3,6 +3,9 @@ customer statement rendered from ``templates/statement.html`` (French or English
 
 from __future__ import annotations
 
+import hashlib
+import json
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from rich.table import Table
@@ -13,8 +16,8 @@ from sla_tracker.present.templates import render_page
 
 if TYPE_CHECKING:
     from datetime import datetime
-    from decimal import Decimal
 
+    from sla_tracker.config import IssuerSettings
     from sla_tracker.core.calendar import BusinessCalendar
     from sla_tracker.core.indemnity import Basis, Contract
     from sla_tracker.money import CustomerPeriod, Exposure
@@ -136,6 +139,74 @@ def exposure_table(items: list[Exposure], *, title: str) -> Table:
     return table
 
 
+def statement_number(company_id: int, period_text: str, lines: list[CustomerPeriod]) -> str:
+    """Customer, period and version: the same figures always give the same number, and a
+    statement reissued after any change (a restoration, a close, a new fee) a new one."""
+    figures = [
+        (line.amount.period.label, str(line.shown_amount), line.status,
+         [(t.ticket_id, str(t.seconds)) for t in line.amount.tickets])
+        for line in lines
+        if line.amount is not None
+    ]  # fmt: skip
+    version = hashlib.sha256(json.dumps(figures).encode()).hexdigest()[:6].upper()
+    return f"{company_id}-{period_text}-{version}"
+
+
+def _statement_context(
+    lines: list[CustomerPeriod],
+    *,
+    company_id: int,
+    period_text: str,
+    calendar: BusinessCalendar,
+    basis: Basis,
+    issuer: IssuerSettings | None,
+    now: datetime,
+) -> dict[str, Any]:
+    periods = [
+        {
+            "start": line.amount.period.start,
+            "end": line.amount.period.end,
+            "fee": line.amount.period.fee,
+            "currency": line.amount.currency,
+            "amount": line.shown_amount,
+            "exact": line.amount.exact,
+            "capped": line.amount.capped,
+            "status": line.status,
+            "breach_hours": Decimal(line.amount.breach_seconds) / 3600,
+            "period_hours": Decimal(line.amount.period_seconds) / 3600,
+            "adjustments": line.adjustments,
+            "tickets": [
+                {
+                    "id": share.ticket_id,
+                    "facts": line.tickets.get(share.ticket_id),
+                    "start": share.breach_start,
+                    "end": share.breach_end,
+                    "hours": share.seconds / 3600,
+                    "share": share.share,
+                }
+                for share in line.amount.tickets
+            ],
+        }
+        for line in lines
+        if line.amount is not None
+    ]
+    return {
+        "company_id": company_id,
+        "company_name": lines[0].company_name if lines else None,
+        "number": statement_number(company_id, period_text, lines),
+        "issuer": issuer,
+        "period_text": period_text,
+        "periods": periods,
+        "total": sum((p["amount"] or Decimal(0) for p in periods), Decimal(0)),
+        "currency": periods[0]["currency"] if periods else None,
+        "basis": basis,
+        "zone": calendar.zone,
+        "timezone": calendar.timezone,
+        "now": now,
+        "issued": now.astimezone(calendar.zone).date(),
+    }
+
+
 def render_statement(
     lines: list[CustomerPeriod],
     *,
@@ -145,43 +216,44 @@ def render_statement(
     calendar: BusinessCalendar,
     basis: Basis,
     now: datetime,
+    issuer: IssuerSettings | None = None,
 ) -> str:
-    """The customer statement (``templates/statement.html``): periods, tickets, the clause."""
-    zone = calendar.zone
-
-    def local(instant: datetime) -> str:
-        return instant.astimezone(zone).strftime("%d/%m/%Y %H:%M")
-
-    periods = [
-        {
-            "label": f"{local(line.amount.period.start)} → {local(line.amount.period.end)}",
-            "fee": _money(line.amount.period.fee),
-            "currency": line.amount.currency,
-            "amount": _money(line.shown_amount),
-            "capped": line.amount.capped,
-            "status": line.status,
-            "formula": line.amount.formula,
-            "tickets": [
-                {
-                    "id": t.ticket_id,
-                    "start": local(t.breach_start),
-                    "end": local(t.breach_end),
-                    "hours": f"{t.seconds / 3600:.2f}",
-                    "share": f"{t.share:.2f}",
-                }
-                for t in line.amount.tickets
-            ],
-        }
-        for line in lines
-        if line.amount is not None
-    ]
-    context = {
-        "company_id": company_id,
-        "company_name": lines[0].company_name if lines else None,
-        "period_text": period_text,
-        "periods": periods,
-        "basis": basis,
-        "timezone": calendar.timezone,
-        "generated": local(now),
-    }
+    """The customer statement (``templates/statement.html``), A4 print-ready HTML: issuer,
+    number, customer, each ticket's dates, overrun and amount, the formula, the clauses."""
+    context = _statement_context(
+        lines, company_id=company_id, period_text=period_text, calendar=calendar,
+        basis=basis, issuer=issuer, now=now,
+    )  # fmt: skip
     return render_page("statement", context, language)
+
+
+PDF_EXTRA = "pip install 'sla-tracker[pdf]'"
+
+
+class PdfUnavailableError(RuntimeError):
+    """WeasyPrint, an optional extra, is not installed."""
+
+
+def render_statement_pdf(
+    lines: list[CustomerPeriod],
+    *,
+    company_id: int,
+    period_text: str,
+    language: str,
+    calendar: BusinessCalendar,
+    basis: Basis,
+    now: datetime,
+    issuer: IssuerSettings | None = None,
+) -> bytes:
+    """The same statement as an A4 PDF, through WeasyPrint (the ``pdf`` extra)."""
+    try:
+        from weasyprint import HTML  # the optional extra, imported only when asked for
+    except ImportError:
+        raise PdfUnavailableError(
+            f"PDF statements need WeasyPrint, an optional extra: {PDF_EXTRA}"
+        ) from None
+    html = render_statement(
+        lines, company_id=company_id, period_text=period_text, language=language,
+        calendar=calendar, basis=basis, now=now, issuer=issuer,
+    )  # fmt: skip
+    return bytes(HTML(string=html).write_pdf())

@@ -7,7 +7,7 @@ caller rendered before sending it, so it is delivered at least once and never as
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from email import message_from_string
@@ -21,7 +21,12 @@ from sla_tracker.judge import evaluate_tickets
 from sla_tracker.money import customer_periods, exposure
 from sla_tracker.policies import rules_fingerprint, verdict_from_json
 from sla_tracker.storage.deliveries import WEEKLY_REPORTS
-from sla_tracker.storage.reports import latest_report_run, record_report_run, relevant_ticket_ids
+from sla_tracker.storage.reports import (
+    latest_report_run,
+    record_report_run,
+    relevant_ticket_ids,
+    ticket_teams,
+)
 from sla_tracker.storage.runs import sync_runs_between
 from sla_tracker.storage.sync_state import quarantined_records
 
@@ -34,8 +39,10 @@ if TYPE_CHECKING:
     from sla_tracker.money import CustomerPeriod, Exposure
     from sla_tracker.present.templates import RenderedEmail
     from sla_tracker.storage.engine import Engine
+    from sla_tracker.storage.reports import Teams
 
 SEVERITIES = ("blocking", "major", "minor", "not_anomaly", "unclassified")
+TREND_WEEKS = 8
 STOPPED = (ClockState.MET, ClockState.BREACHED_CLOSED)
 
 
@@ -56,6 +63,28 @@ class Compliance:
         return None if not self.judged else round(100 * self.met / self.judged, 1)
 
 
+@dataclass(frozen=True)
+class TrendWeek:
+    """One week of the trend: the compliance of the tickets created in it."""
+
+    week: str
+    start: datetime
+    blocking: Compliance  # response, blocking tickets
+    major: Compliance  # response, major tickets
+    restoration: Compliance  # the GTR
+
+
+@dataclass(frozen=True)
+class Team:
+    """A help-desk group's or agent's week: its tickets, their response clocks, breaches."""
+
+    id: int | None  # None: no group or agent assigned
+    name: str | None  # None until the sync has read the help desk's directory
+    received: int
+    response: Compliance
+    breaches: int
+
+
 @dataclass
 class WeeklyReport:
     week: str
@@ -65,13 +94,21 @@ class WeeklyReport:
     received: dict[str, int]
     response: list[Compliance]
     restoration: Compliance
-    breaches: list[dict[str, Any]]
-    at_risk: list[dict[str, Any]]
+    trend: list[TrendWeek]  # the last TREND_WEEKS weeks, oldest first, this one last
+    breaches: list[dict[str, Any]]  # most urgent first: still unrestored, then oldest
+    at_risk: list[dict[str, Any]]  # least time left first
     indemnities: list[dict[str, Any]]
-    exposure: list[Exposure]
+    exposure: list[dict[str, Any]]  # the coming week's, each with its company's name
+    groups: list[Team]
+    agents: list[Team]
     disagreements: list[dict[str, Any]]
     needs_review: list[dict[str, Any]]
     sync: dict[str, Any]
+
+    @property
+    def complete(self) -> bool:
+        """Whether the week was over when the report was built (else its figures will move)."""
+        return self.as_of >= self.end
 
 
 def week_bounds(week: str, calendar: BusinessCalendar) -> tuple[datetime, datetime]:
@@ -96,18 +133,28 @@ def build_weekly_report(
     engine: Engine, settings: Settings, calendar: BusinessCalendar, *, week: str, now: datetime
 ) -> WeeklyReport:
     start, end = week_bounds(week, calendar)
+    trend_start = start - timedelta(weeks=TREND_WEEKS - 1)
     # Everything known now, about the week: clocks of its tickets as they stand, breaches
-    # that happened in it, money that accrued in it (and since 1 January).
+    # that happened in it, money that accrued in it (and since 1 January); and the clocks
+    # of the tickets created in the weeks before, for the trend.
     as_of = now
-    relevant = relevant_ticket_ids(
-        engine,
-        start=start,
-        end=end,
-        restored_statuses=settings.restoration.restored_statuses,
-        fingerprint=rules_fingerprint(settings),
-        gtr_possible=_gtr_possible,
+    found = {
+        window: set(
+            relevant_ticket_ids(
+                engine,
+                start=window,
+                end=end,
+                restored_statuses=settings.restoration.restored_statuses,
+                fingerprint=rules_fingerprint(settings),
+                gtr_possible=_gtr_possible,
+            )
+        )
+        for window in (start, trend_start)
+    }
+    judged = evaluate_tickets(
+        engine, settings, calendar, now=as_of, ticket_ids=sorted(found[start] | found[trend_start])
     )
-    reports = evaluate_tickets(engine, settings, calendar, now=as_of, ticket_ids=relevant)
+    reports = [r for r in judged if r.id in found[start]]
     this_week = [r for r in reports if start <= r.created_at < end]
     threshold = min(settings.alerts.thresholds, default=100) / 100
     january = datetime(start.year, 1, 1, tzinfo=calendar.zone)
@@ -115,37 +162,111 @@ def build_weekly_report(
     in_year = customer_periods(
         engine, settings, calendar, reports, now=as_of, window=(january, end)
     )
+    breaches = _breaches(reports, start, end)
+    teams = ticket_teams(engine, [r.id for r in this_week])
     return WeeklyReport(
         week=week,
         start=start,
         end=end,
         as_of=as_of,
-        received={
-            s: sum(1 for r in this_week if r.classification.severity.value == s) for s in SEVERITIES
-        },
-        response=[
-            _compliance(s, [r.response for r in this_week if r.classification.severity.value == s])
-            for s in ("blocking", "major")
-        ],
+        received={s: sum(1 for r in this_week if _severity(r) == s) for s in SEVERITIES},
+        response=[_response(this_week, s) for s in ("blocking", "major")],
         restoration=_compliance("GTR", [r.restoration for r in this_week]),
-        breaches=_breaches(reports, start, end),
+        trend=_trend(judged, trend_start, calendar),
+        breaches=breaches,
         at_risk=_at_risk(reports, threshold),
         indemnities=_indemnities(in_week, in_year),
-        exposure=exposure(
-            engine, settings, calendar, reports, now=as_of, until=as_of + timedelta(days=7)
+        exposure=_exposure(
+            exposure(
+                engine, settings, calendar, reports, now=as_of, until=as_of + timedelta(days=7)
+            ),
+            {r.id: r.company_name for r in reports},
         ),
+        groups=_teams(this_week, breaches, teams, 0, teams.groups),
+        agents=_teams(this_week, breaches, teams, 1, teams.agents),
         disagreements=[
-            {"id": r.id, "subject": r.subject, "findings": r.disagreements}
+            {
+                "id": r.id,
+                "subject": r.subject,
+                "freshdesk": r.fr_due_by,
+                "contract": r.response.deadline,
+            }
             for r in reports
             if r.disagreements and start <= r.created_at < end
         ],
         needs_review=[
-            {"id": r.id, "subject": r.subject, "reasons": r.needs_review}
-            for r in reports
-            if r.needs_review
+            {"id": r.id, "subject": r.subject, "gaps": _gaps(r)} for r in reports if r.needs_review
         ],
         sync=_sync_health(engine, start, end),
     )
+
+
+def _severity(report: JudgedTicket) -> str:
+    return str(report.classification.severity.value)
+
+
+def _response(reports: list[JudgedTicket], severity: str) -> Compliance:
+    """The response compliance of the tickets of one severity."""
+    return _compliance(severity, [r.response for r in reports if _severity(r) == severity])
+
+
+def _trend(
+    reports: list[JudgedTicket], first: datetime, calendar: BusinessCalendar
+) -> list[TrendWeek]:
+    weeks = []
+    for offset in range(TREND_WEEKS):
+        start = (first + timedelta(weeks=offset)).astimezone(calendar.zone)
+        year, number, _ = start.date().isocalendar()
+        label = f"{year}-W{number:02d}"
+        week_start, week_end = week_bounds(label, calendar)
+        created = [r for r in reports if week_start <= r.created_at < week_end]
+        weeks.append(
+            TrendWeek(
+                label,
+                week_start,
+                blocking=_response(created, "blocking"),
+                major=_response(created, "major"),
+                restoration=_compliance("GTR", [r.restoration for r in created]),
+            )
+        )
+    return weeks
+
+
+def _teams(
+    reports: list[JudgedTicket],
+    breaches: list[dict[str, Any]],
+    teams: Teams,
+    position: int,
+    names: dict[int, str],
+) -> list[Team]:
+    """The week's tickets by group (``position`` 0) or agent (1), busiest first."""
+    members: dict[int | None, list[JudgedTicket]] = {}
+    for report in reports:
+        members.setdefault(teams.assignments.get(report.id, (None, None))[position], []).append(
+            report
+        )
+    breached = [b["id"] for b in breaches]
+    found = [
+        Team(
+            key,
+            names.get(key) if key is not None else None,
+            len(tickets),
+            _compliance("response", [t.response for t in tickets]),
+            sum(breached.count(t.id) for t in tickets),
+        )
+        for key, tickets in members.items()
+    ]
+    return sorted(found, key=lambda team: (-team.received, team.name or "", team.id or 0))
+
+
+def _exposure(items: list[Exposure], companies: dict[int, str | None]) -> list[dict[str, Any]]:
+    return [{**asdict(item), "company": companies.get(item.ticket_id)} for item in items]
+
+
+def _gaps(report: JudgedTicket) -> list[datetime]:
+    """When the status changed and changed back unseen: why a ticket needs review."""
+    history = report.history
+    return [change.at for change in history.changes if change.kind == "gap"] if history else []
 
 
 def _gtr_possible(verdict: dict[str, Any] | None) -> bool:
@@ -182,9 +303,11 @@ def _breaches(reports: list[JudgedTicket], start: datetime, end: datetime) -> li
                         "clock": clock.name,
                         "at": clock.breached_at,
                         "company": report.company_name,
+                        "severity": _severity(report),
+                        "running": clock.stopped_at is None,
                     }
                 )
-    return sorted(found, key=lambda item: item["at"])
+    return sorted(found, key=lambda item: (not item["running"], item["at"], item["id"]))
 
 
 def _at_risk(reports: list[JudgedTicket], threshold: float) -> list[dict[str, Any]]:
@@ -198,10 +321,13 @@ def _at_risk(reports: list[JudgedTicket], threshold: float) -> list[dict[str, An
                         "subject": report.subject,
                         "clock": clock.name,
                         "remaining_hours": round((clock.remaining_seconds or 0) / 3600, 1),
+                        "remaining_seconds": clock.remaining_seconds or 0,
                         "deadline": clock.deadline,
+                        "company": report.company_name,
+                        "severity": _severity(report),
                     }
                 )
-    return sorted(found, key=lambda item: item["remaining_hours"])
+    return sorted(found, key=lambda item: (item["remaining_seconds"], item["id"]))
 
 
 def _indemnities(week: list[CustomerPeriod], year: list[CustomerPeriod]) -> list[dict[str, Any]]:
@@ -222,8 +348,8 @@ def _indemnities(week: list[CustomerPeriod], year: list[CustomerPeriod]) -> list
             "company_id": company_id,
             "company": name or company_id,
             "currency": currency,
-            "week": f"{in_week.get((company_id, name, currency), Decimal(0)):.2f}",
-            "year_to_date": f"{amount:.2f}",
+            "week": in_week.get((company_id, name, currency), Decimal(0)),
+            "year_to_date": amount,
             "status": statuses.get(company_id, ""),
         }
         for (company_id, name, currency), amount in sorted(in_year.items(), key=lambda i: -i[1])

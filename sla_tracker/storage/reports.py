@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from sla_tracker.storage.bulk import fetch_rows
+from sla_tracker.storage.directory import agent_names, group_names
 from sla_tracker.storage.tables import ClassificationOverride, ReportRun, Ticket, table_of
 
 if TYPE_CHECKING:
@@ -102,3 +103,23 @@ def record_report_run(engine: Engine, run: dict[str, Any]) -> int | None:
             return int(connection.execute(statement).scalar_one())
     except IntegrityError:
         return None
+
+
+class Teams(NamedTuple):
+    """Who handles which ticket: each ticket's (group id, agent id), and the names known."""
+
+    assignments: dict[int, tuple[int | None, int | None]]
+    groups: dict[int, str]
+    agents: dict[int, str]
+
+
+def ticket_teams(engine: Engine, ticket_ids: Collection[int]) -> Teams:
+    """The help-desk group and agent of each ticket, for the report's per-team breakdown."""
+    t = table_of(Ticket)
+    ids = sorted(ticket_ids)
+    assignments: dict[int, tuple[int | None, int | None]] = {}
+    with engine.connect() as connection:
+        for part in (ids[i : i + 5000] for i in range(0, len(ids), 5000)):
+            query = select(t.c.id, t.c.group_id, t.c.responder_id).where(t.c.id.in_(part))
+            assignments.update((row[0], (row[1], row[2])) for row in connection.execute(query))
+        return Teams(assignments, group_names(connection), agent_names(connection))
