@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, func, select, text, update
 
 from sla_tracker.storage.directory import agent_names, group_names
+from sla_tracker.storage.judgments import forget_judgments
 from sla_tracker.storage.tables import (
     AlertEvent,
     ClassificationOverride,
@@ -23,7 +24,6 @@ from sla_tracker.storage.tables import (
     ReportRun,
     StatusTransition,
     SyncRun,
-    Ticket,
     TicketField,
     table_of,
 )
@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 
 WEBHOOK = "webhook"
 TRANSITIONS = table_of(StatusTransition)
-TICKETS = table_of(Ticket)
 RUNS = table_of(SyncRun)
 ALERTS = table_of(AlertEvent)
 QUARANTINE = table_of(QuarantinedRecord)
@@ -75,6 +74,7 @@ def record_webhook_transition(
         if known(connection, besides=added):
             connection.execute(delete(TRANSITIONS).where(TRANSITIONS.c.id == added))
             return False
+        forget_judgments(connection, [ticket_id])  # its clocks changed: judged anew on read
         history = connection.execute(
             select(TRANSITIONS.c.id, TRANSITIONS.c.kind, TRANSITIONS.c.to_status)
             .where(live)
@@ -91,19 +91,6 @@ def record_webhook_transition(
 
 
 _ONE_WRITER = threading.Lock()
-
-
-def assignments(engine: Engine, ticket_ids: list[int]) -> dict[int, tuple[int | None, int | None]]:
-    """Each ticket's Freshdesk group and agent (``group_id``, ``responder_id``)."""
-    found: dict[int, tuple[int | None, int | None]] = {}
-    with engine.connect() as connection:
-        for start in range(0, len(ticket_ids), 5_000):
-            chunk = ticket_ids[start : start + 5_000]
-            query = select(TICKETS.c.id, TICKETS.c.group_id, TICKETS.c.responder_id).where(
-                TICKETS.c.id.in_(chunk)
-            )
-            found.update({row[0]: (row[1], row[2]) for row in connection.execute(query)})
-    return found
 
 
 def database_reachable(engine: Engine) -> bool:

@@ -14,7 +14,8 @@ from sla_tracker.money import period_window
 from sla_tracker.policies import settings_fingerprint
 from sla_tracker.present.money import contract_json, exposure_json, indemnity_json
 from sla_tracker.present.tickets import explanation_text, ticket_json
-from sla_tracker.web.queries import BoardFilter, TicketFilter, in_window
+from sla_tracker.storage.judgments import Filters
+from sla_tracker.web.queries import in_window
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -58,16 +59,22 @@ def tickets(
     open: bool = False,
     severity: SeverityName = None,
     company: Id | None = None,
+    group: Id | None = None,
+    agent: Id | None = None,
     at_risk: bool = False,
     breached: bool = False,
     needs_review: bool = False,
     as_of: Instant = None,
 ) -> list[dict[str, Any]]:
-    """``sla-tracker tickets --json``: tickets with both clocks, most urgent first."""
+    """``sla-tracker tickets --json``: tickets with both clocks, most urgent first
+    (``group`` and ``agent`` are Freshdesk ids)."""
     context = _context(request)
     now = _instant(as_of, "as_of", context.clock())
-    only = TicketFilter(open, severity, company, at_risk, breached, needs_review)
-    return [ticket_json(report) for report in context.reader.tickets(now=now, only=only)]
+    filters = Filters(only_open=open, severity=severity, company_id=company, group_id=group,
+                      responder_id=agent, at_risk=at_risk, breached=breached)  # fmt: skip
+    found = context.reader.tickets(now=now, filters=filters, needs_review=needs_review,
+                                   as_of=as_of is not None)  # fmt: skip
+    return [ticket_json(report) for report in found]
 
 
 @router.get("/board")
@@ -77,16 +84,13 @@ def board(
     company: Id | None = None,
     group: Id | None = None,
     agent: Id | None = None,
-) -> list[dict[str, Any]]:
-    """The board: open tickets at risk or breached, most urgent first, with their group and
-    agent beside ``ticket --json``'s fields."""
+) -> dict[str, Any]:
+    """The board: open tickets at risk or breached, most urgent first (the first 200, and
+    how many match), each as ``ticket --json`` gives it."""
     context = _context(request)
-    found = context.reader.board(now=context.clock(),
-                                 only=BoardFilter(severity, company, group, agent))  # fmt: skip
-    return [
-        {**ticket_json(row.report), "group_id": row.group_id, "agent_id": row.agent_id}
-        for row in found.rows
-    ]
+    only = Filters(severity=severity, company_id=company, group_id=group, responder_id=agent)
+    found = context.reader.board(now=context.clock(), only=only)
+    return {"total": found.total, "tickets": [ticket_json(report) for report in found.rows]}
 
 
 @router.get("/tickets/{ticket_id}")

@@ -85,7 +85,7 @@ class TrackerCollector:
 
     def _judged(self, now: datetime) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
         reader = self.reader
-        reports = reader.judged(now=now)
+        reports = list(reader.judgments(now).tickets())
         clocks: Counter[tuple[str, str, str]] = Counter()
         breaches: Counter[str] = Counter()
         for report in reports:
@@ -107,7 +107,7 @@ class TrackerCollector:
         for name in ("response", "restoration"):
             breached.add_metric([name], breaches[name])
         yield breached
-        customers = reader.customers(now=now, reports=reports)
+        customers = reader.customers(now=now)
         at_risk: dict[str, Decimal] = {}
         for item in customers.exposure:
             if item.amount is not None and item.currency is not None:

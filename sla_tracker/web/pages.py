@@ -23,13 +23,14 @@ from sla_tracker.present.templates import render_page
 from sla_tracker.present.tickets import explanation_text, provenance
 from sla_tracker.present.when import duration, local_instant
 from sla_tracker.reports.weekly import build_weekly_report
+from sla_tracker.storage.judgments import Filters
 from sla_tracker.storage.web import (
     decision_history,
     directory,
     report_runs,
     status_ids_by_name,
 )
-from sla_tracker.web.queries import BoardFilter, in_window
+from sla_tracker.web.queries import in_window
 
 if TYPE_CHECKING:
     from datetime import datetime, tzinfo
@@ -81,7 +82,7 @@ def clock_view(clock: Clock, *, zone: tzinfo, now: datetime) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _rows(context: WebContext, only: BoardFilter, now: datetime) -> dict[str, Any]:
+def _rows(context: WebContext, only: Filters, now: datetime) -> dict[str, Any]:
     reader = context.reader
     board = reader.board(now=now, only=only)
     groups, agents = directory(reader.engine)
@@ -91,20 +92,23 @@ def _rows(context: WebContext, only: BoardFilter, now: datetime) -> dict[str, An
         "now_local": local_instant(now, zone, LANG),
         "rows": [
             {
-                "id": row.report.id,
-                "subject": row.report.subject or "",
-                "company": row.report.company_name or row.report.company_id or "",
-                "severity": row.report.classification.severity.value,
-                "group": groups.get(row.group_id, row.group_id) if row.group_id else "",
-                "agent": agents.get(row.agent_id, row.agent_id) if row.agent_id else "",
-                "review": row.report.needs_review,
+                "id": report.id,
+                "subject": report.subject or "",
+                "company": report.company_name or report.company_id or "",
+                "severity": report.classification.severity.value,
+                "group": groups.get(report.group_id, report.group_id) if report.group_id else "",
+                "agent": agents.get(report.responder_id, report.responder_id)
+                if report.responder_id
+                else "",
+                "review": report.needs_review,
                 "clocks": [
                     clock_view(clock, zone=zone, now=now)
-                    for clock in (row.report.response, row.report.restoration)
+                    for clock in (report.response, report.restoration)
                 ],
             }
-            for row in board.rows
+            for report in board.rows
         ],
+        "total": board.total,
         "companies": board.companies,
         "groups": [(group, groups.get(group, str(group))) for group in board.groups],
         "agents": [(agent, agents.get(agent, str(agent))) for agent in board.agents],
@@ -115,10 +119,10 @@ OptionalId = Annotated[int | None, Query(gt=0, lt=2**63)]
 
 
 def _filter(severity: str | None, company: int | None, group: int | None, agent: int | None
-            ) -> BoardFilter:  # fmt: skip
+            ) -> Filters:  # fmt: skip
     if severity is not None and severity not in {s.value for s in Severity}:
         raise HTTPException(400, f"severity {severity!r} is not one of the severities")
-    return BoardFilter(severity, company, group, agent)
+    return Filters(severity=severity, company_id=company, group_id=group, responder_id=agent)
 
 
 @router.get("/", response_class=HTMLResponse)

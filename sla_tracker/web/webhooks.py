@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from sla_tracker.core.instants import parse_instant
 from sla_tracker.helpdesk.freshdesk.vocabulary import CLOSED, OPEN, PENDING, RESOLVED
-from sla_tracker.judge import keep_rule_verdicts
+from sla_tracker.judgments import Judgments
 from sla_tracker.storage.engine import SyncBusyError
 from sla_tracker.storage.tables import BIGINT
 from sla_tracker.storage.web import status_ids_by_name
@@ -153,12 +153,12 @@ def incremental_sync(
     clock: Callable[[], datetime],
 ) -> Callable[[], None]:
     """The sync a webhook asks for: an incremental poll (one call when little changed), then
-    the rules' verdicts of what it stored, as every writing path keeps them."""
+    the judgments of what it stored, as every writing path keeps them."""
 
     def run() -> None:
         now = clock()
         summary = sync_once(client, engine, settings, now=now)
-        keep_rule_verdicts(engine, settings, calendar, now=now)
+        Judgments(engine, settings, calendar, now).refresh()
         log.info("sync after webhook: %s", summary.summary())
 
     return run

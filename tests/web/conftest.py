@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from sla_tracker.judgments import Judgments
 from sla_tracker.web.app import WebContext, create_app
 from sla_tracker.web.queries import Reader
 from sla_tracker.web.webhooks import SyncQueue, incremental_sync
@@ -28,7 +29,7 @@ def build_account(tmp_path: Any, **settings: Any) -> Scenario:
     scenario.at("2026-11-30 09:00").ticket(1)
     scenario.ticket(3, "Faute d'affichage, un contournement existe")
     scenario.at("2026-11-30 10:30").poll()
-    scenario.keep_verdicts()
+    Judgments(scenario.engine, scenario.settings, scenario.calendar, scenario.now).refresh()
     return scenario
 
 

@@ -45,6 +45,8 @@ def cli_json(account: Scenario, tmp_path: Path, *args: str) -> Any:
 
 def test_board_lists_the_urgent_open_tickets_most_urgent_first(web: TestClient) -> None:
     board = web.get("/api/board").json()
+    assert board["total"] == 2
+    board = board["tickets"]
     assert [item["id"] for item in board] == [2, 1]  # breached first, then least time left
     assert board[0]["clocks"]["response"]["state"] == "breached"
     page = web.get("/").text
