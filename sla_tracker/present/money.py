@@ -8,8 +8,6 @@ import json
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from rich.table import Table
-
 from sla_tracker.core.instants import format_instant
 from sla_tracker.present.output import csv_text
 from sla_tracker.present.templates import render_page
@@ -84,36 +82,6 @@ def _csv_row(data: dict[str, Any]) -> list[Any]:
     return [*(data[key] for key in CSV_COLUMNS[:-2]), tickets, adjustments]
 
 
-def indemnities_table(lines: list[CustomerPeriod], *, title: str) -> Table:
-    table = Table(title=title)
-    for column in (
-        "company",
-        "period",
-        "fee",
-        "breach",
-        "amount",
-        "status",
-        "tickets",
-        "adjustments",
-    ):
-        table.add_column(column, justify="right" if column in ("fee", "amount") else "left")
-    for line in lines:
-        amount = line.amount
-        hours = f"{amount.breach_seconds / 3600:.1f} h" if amount else ""
-        table.add_row(
-            f"{line.company_name or ''} ({line.company_id})",
-            amount.period.label if amount else "",
-            f"{_money(amount.period.fee)} {amount.currency}" if amount else "",
-            hours,
-            (_money(line.shown_amount) or "no contract")
-            + (" (capped)" if amount and amount.capped else ""),
-            line.status,
-            " ".join(str(t.ticket_id) for t in amount.tickets) if amount else "",
-            "; ".join(f"{a['from_period']}: {a['amount']}" for a in line.adjustments),
-        )
-    return table
-
-
 def exposure_json(item: Exposure) -> dict[str, Any]:
     return {
         "ticket_id": item.ticket_id,
@@ -123,20 +91,6 @@ def exposure_json(item: Exposure) -> dict[str, Any]:
         "amount_if_unrestored": _money(item.amount),
         "currency": item.currency,
     }
-
-
-def exposure_table(items: list[Exposure], *, title: str) -> Table:
-    table = Table(title=title)
-    for column in ("ticket", "company", "breach", "if unrestored"):
-        table.add_column(column)
-    for item in items:
-        table.add_row(
-            str(item.ticket_id),
-            str(item.company_id),
-            ("since " if item.already_breached else "at ") + format_instant(item.breach_at),
-            f"{_money(item.amount)} {item.currency}" if item.amount is not None else "no contract",
-        )
-    return table
 
 
 def statement_number(company_id: int, period_text: str, lines: list[CustomerPeriod]) -> str:

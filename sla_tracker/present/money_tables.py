@@ -8,10 +8,9 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from babel.numbers import format_currency
 from rich.text import Text
 
-from sla_tracker.present.i18n import babel_locale
+from sla_tracker.present.numbers import money
 from sla_tracker.present.output import Column, FittedTable
 from sla_tracker.present.when import duration, local_instant, relative
 
@@ -22,11 +21,6 @@ if TYPE_CHECKING:
     from sla_tracker.money import CustomerPeriod, Exposure
 
 LANG = "en"
-
-
-def money(amount: Decimal, currency: str, lang: str) -> str:
-    """An amount to the cent with its currency, per CLDR: "€6,000.00"."""
-    return format_currency(amount, currency, locale=babel_locale(lang))
 
 
 def _company(company_id: int | None, names: Mapping[int, str]) -> str:
