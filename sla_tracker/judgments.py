@@ -35,6 +35,7 @@ from sla_tracker.storage.judgments import (
     judged_rows,
     keep_judgments,
     kept_rows,
+    record_full_refresh,
     sample_ids,
     stale_ids,
 )
@@ -105,23 +106,27 @@ class Judgments:
         self,
         ticket_ids: Iterable[int] | None = None,
         *,
+        thorough: bool = False,
         progress: Callable[[int, int], None] | None = None,
     ) -> int:
         """Judge again and keep the stale tickets (or those given); returns how many.
 
         Done by writing paths only (sync, the service, ``refresh``): reads never write.
         """
-        if ticket_ids is None:
-            with self.engine.connect() as connection:
-                ids = stale_ids(connection, self.fingerprint, self.now)
-        else:
-            ids = sorted(set(ticket_ids))
+        with self.engine.connect() as connection:
+            stale = stale_ids(connection, self.fingerprint, self.now, thorough=thorough)
+        ids = stale.ids if ticket_ids is None else sorted(set(ticket_ids))
         for start in range(0, len(ids), CHUNK_SIZE):
             chunk = ids[start : start + CHUNK_SIZE]
             reports = self._judge(chunk, keep_verdicts=True)
-            keep_judgments(self.engine, [self._row(report) for report in reports])
+            judged = {report.id for report in reports}
+            failed = [ticket_id for ticket_id in chunk if ticket_id not in judged]
+            keep_judgments(self.engine, [self._row(report) for report in reports],
+                           last_mark=stale.last_mark, failed=failed)  # fmt: skip
             if progress is not None:
                 progress(min(start + CHUNK_SIZE, len(ids)), len(ids))
+        if ticket_ids is None and stale.full:
+            record_full_refresh(self.engine, self.fingerprint)
         return len(ids)
 
     def _row(self, report: JudgedTicket) -> dict[str, Any]:
@@ -166,7 +171,7 @@ class Judgments:
 
     def stale(self) -> list[int]:
         with self.engine.connect() as connection:
-            return stale_ids(connection, self.fingerprint, self.now)
+            return stale_ids(connection, self.fingerprint, self.now).ids
 
     def tickets(
         self, filters: Filters = EVERYTHING, *, limit: int | None = None

@@ -258,3 +258,30 @@ def test_verify_and_refresh_commands(account: Account, config: Path) -> None:
     code, output = cli_run(config, "refresh")
     assert code == 0, output
     assert cli_run(config, "verify")[0] == 0
+
+
+def test_stale_tickets_are_found_by_index_once_every_judgment_has_the_settings(
+    account: Account,
+) -> None:
+    from sla_tracker.storage.judgments import forget_judgments, keep_judgments, stale_ids
+
+    now = _last_poll(account) + timedelta(minutes=1)
+    judgments = account.kept(now)
+    judgments.refresh()
+    with account.engine.connect() as connection:
+        stale = stale_ids(connection, judgments.fingerprint, now)
+    assert not stale.full and stale.ids == []
+    ids = [r.id for r in judgments.tickets(limit=2)]
+    with account.engine.begin() as connection:
+        forget_judgments(connection, ids[:1])
+    with account.engine.connect() as connection:
+        seen = stale_ids(connection, judgments.fingerprint, now)
+    assert seen.ids == ids[:1] and not seen.full
+    # A writer changes the ticket again while a refresh is judging it: its later mark stays.
+    [report] = evaluate_tickets(account.engine, account.settings, account.calendar, now=now,
+                                ticket_ids=ids[:1])  # fmt: skip
+    with account.engine.begin() as connection:
+        forget_judgments(connection, ids[:1])
+    keep_judgments(account.engine, [judgments._row(report)], last_mark=seen.last_mark)
+    assert judgments.stale() == ids[:1]
+    assert judgments.refresh() == 1 and judgments.stale() == []

@@ -23,8 +23,9 @@ def judgments_of(runtime: Runtime) -> Judgments:
     return Judgments(runtime.engine, runtime.settings, runtime.calendar(None), runtime.now)
 
 
-def refresh_with_progress(runtime: Runtime) -> int:
-    """Judge and keep every stale ticket, with a progress bar on a terminal."""
+def refresh_with_progress(runtime: Runtime, *, thorough: bool = False) -> int:
+    """Judge and keep every stale ticket, with a progress bar on a terminal; ``thorough``
+    checks every ticket rather than only those writers marked."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     judgments = judgments_of(runtime)
@@ -35,7 +36,7 @@ def refresh_with_progress(runtime: Runtime) -> int:
         def advanced(done: int, total: int) -> None:
             progress.update(task, completed=done, total=total)
 
-        return judgments.refresh(progress=advanced)
+        return judgments.refresh(thorough=thorough, progress=advanced)
 
 
 @click.command("refresh")
@@ -45,13 +46,13 @@ def refresh_command(runtime: Runtime) -> None:
 
     After a change of rules, calendar or clock settings every ticket is stale: reads stay
     exact meanwhile (they judge stale tickets from history) but are slower. `sync` and the
-    service refresh what they polled; this does the rest now.
+    service refresh what they polled; this checks every ticket and does the rest now.
 
     \b
     Example:
         sla-tracker refresh
     """
-    count = refresh_with_progress(runtime)
+    count = refresh_with_progress(runtime, thorough=True)
     click.echo(f"{count} ticket(s) judged and kept as of {format_instant(runtime.now)}")
 
 

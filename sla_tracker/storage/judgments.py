@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, delete, func, or_, select
 
-from sla_tracker.storage.tables import Ticket, TicketJudgment, table_of
+from sla_tracker.storage.tables import (
+    JudgmentDirty,
+    JudgmentState,
+    Ticket,
+    TicketJudgment,
+    table_of,
+)
 from sla_tracker.storage.writes import upsert
 
 if TYPE_CHECKING:
@@ -20,6 +26,8 @@ if TYPE_CHECKING:
 
 JUDGMENTS = table_of(TicketJudgment)
 TICKETS = table_of(Ticket)
+DIRTY = table_of(JudgmentDirty)
+STATE = table_of(JudgmentState)
 STREAM_BATCH = 2_000  # rows fetched at a time: constant memory, few round trips
 
 
@@ -37,20 +45,52 @@ class Filters:
     gtr_breached: bool = False  # the restoration clock (GTR) past its target: indemnities
 
 
-def keep_judgments(engine: Engine, rows: list[dict[str, Any]]) -> None:
-    """Store judgments (one transaction); an existing row for the ticket is replaced."""
-    if rows:
-        with engine.begin() as connection:
+@dataclass(frozen=True)
+class Stale:
+    """The tickets with no judgment valid at an instant, and how they were found."""
+
+    ids: list[int]
+    full: bool  # the settings changed: every ticket not judged with them is stale
+    last_mark: int  # the dirty marks seen (a refresh clears those, not later ones)
+
+
+def keep_judgments(
+    engine: Engine, rows: list[dict[str, Any]], *, last_mark: int, failed: Iterable[int] = ()
+) -> None:
+    """Store judgments and clear the dirty marks they answer (up to ``last_mark``), in one
+    transaction; tickets that could not be judged stay marked."""
+    with engine.begin() as connection:
+        if rows:
             upsert(connection, JUDGMENTS, rows)
+        kept = [row["ticket_id"] for row in rows]
+        for start in range(0, len(kept), 500):
+            part = kept[start : start + 500]
+            connection.execute(
+                delete(DIRTY).where(DIRTY.c.ticket_id.in_(part), DIRTY.c.id <= last_mark)
+            )
+        _mark(connection, failed)
 
 
 def forget_judgments(connection: Connection, ticket_ids: Iterable[int]) -> None:
     """Writers call this in their transaction when they change a ticket's history or decisions:
-    a missing judgment is recomputed, never read stale."""
+    its judgment is dropped and the ticket marked, so it is judged again, never read stale."""
     ids = sorted(set(ticket_ids))
     for start in range(0, len(ids), 500):
         part = ids[start : start + 500]
         connection.execute(delete(JUDGMENTS).where(JUDGMENTS.c.ticket_id.in_(part)))
+    _mark(connection, ids)
+
+
+def _mark(connection: Connection, ticket_ids: Iterable[int]) -> None:
+    rows = [{"ticket_id": ticket_id} for ticket_id in sorted(set(ticket_ids))]
+    if rows:
+        connection.execute(DIRTY.insert(), rows)
+
+
+def record_full_refresh(engine: Engine, fingerprint: str) -> None:
+    """Every ticket was judged with ``fingerprint``: stale ones are found by index from now."""
+    with engine.begin() as connection:
+        upsert(connection, STATE, [{"id": 1, "fingerprint": fingerprint}])
 
 
 def _valid(fingerprint: str, now: datetime) -> Any:
@@ -61,18 +101,33 @@ def _valid(fingerprint: str, now: datetime) -> Any:
     )
 
 
-def stale_ids(connection: Connection, fingerprint: str, now: datetime) -> list[int]:
-    """Tickets known by ``now`` with no judgment valid at ``now``: missing (new or changed),
-    computed with other settings, past its ``valid_until``, or judged after ``now``."""
-    joined = TICKETS.outerjoin(JUDGMENTS, JUDGMENTS.c.ticket_id == TICKETS.c.id)
-    query = (
-        select(TICKETS.c.id)
-        .select_from(joined)
-        .where(TICKETS.c.first_seen_at <= now)
-        .where(or_(JUDGMENTS.c.ticket_id.is_(None), ~_valid(fingerprint, now)))
-        .order_by(TICKETS.c.id)
+def stale_ids(
+    connection: Connection, fingerprint: str, now: datetime, *, thorough: bool = False
+) -> Stale:
+    """Tickets known by ``now`` with no judgment valid at ``now``: changed by a writer (or
+    new), computed with other settings, past their ``valid_until``, or judged after ``now``.
+
+    While every judgment was made with these settings, the marked tickets and two index
+    ranges answer; otherwise (other rules, calendar or clock settings), or ``thorough``,
+    every ticket is checked, until a full refresh records the fingerprint.
+    """
+    last_mark = connection.execute(select(func.max(DIRTY.c.id))).scalar() or 0
+    state = connection.execute(select(STATE.c.fingerprint).where(STATE.c.id == 1)).scalar()
+    known = TICKETS.c.first_seen_at <= now
+    if thorough or state != fingerprint:
+        joined = TICKETS.outerjoin(JUDGMENTS, JUDGMENTS.c.ticket_id == TICKETS.c.id)
+        query = (
+            select(TICKETS.c.id)
+            .select_from(joined)
+            .where(known, or_(JUDGMENTS.c.ticket_id.is_(None), ~_valid(fingerprint, now)))
+        )
+        return Stale(sorted(connection.execute(query).scalars()), full=True, last_mark=last_mark)
+    marked = select(DIRTY.c.ticket_id)
+    expired = select(JUDGMENTS.c.ticket_id).where(
+        or_(JUDGMENTS.c.valid_until <= now, JUDGMENTS.c.judged_at > now)
     )
-    return list(connection.execute(query).scalars())
+    query = select(TICKETS.c.id).where(known, TICKETS.c.id.in_(marked.union(expired)))
+    return Stale(sorted(set(connection.execute(query).scalars())), full=False, last_mark=last_mark)
 
 
 def _criteria(filters: Filters, now: datetime) -> list[Any]:

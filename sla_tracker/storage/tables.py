@@ -416,8 +416,8 @@ class TicketJudgment(SQLModel, table=True):
 
     ticket_id: int = _big_id(primary_key=True)
     fingerprint: str
-    judged_at: datetime = _instant(nullable=False)
-    valid_until: datetime | None = _instant()
+    judged_at: datetime = _instant(nullable=False, index=True)
+    valid_until: datetime | None = _instant(index=True)
     listed: bool = True  # not deleted, spam or gone
     open: bool = True
     company_id: int | None = _big_id(index=True)
@@ -463,6 +463,27 @@ class HelpdeskAgent(SQLModel, table=True):
     active: bool = True
     updated_at: datetime | None = _instant()
     fetched_at: datetime = _instant(nullable=False)  # the last list that showed it
+
+
+class JudgmentDirty(SQLModel, table=True):
+    """A ticket a writer changed since its judgment was kept (one row per change: a refresh
+    clears only the marks it saw, so a change made meanwhile is never lost)."""
+
+    __tablename__ = "judgment_dirty"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = _big_id(index=True, nullable=False)
+
+
+class JudgmentState(SQLModel, table=True):
+    """The fingerprint every kept judgment was made with, once a full refresh completed:
+    while it is the settings', stale tickets are the dirty ones and those past their
+    ``valid_until``, found through indexes rather than a scan of every ticket."""
+
+    __tablename__ = "judgment_state"
+
+    id: int = Field(default=1, primary_key=True)
+    fingerprint: str
 
 
 def table_of(model: type[SQLModel]) -> Table:
