@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -136,3 +137,33 @@ def test_the_weekly_report_text_matches_its_golden_file(
     if update_snapshots:
         golden.write_text(text, encoding="utf-8")
     assert text == golden.read_text(encoding="utf-8")
+
+
+def test_long_lists_are_capped_most_urgent_first_with_the_command_for_all(week: Scenario) -> None:
+    report = build_weekly_report(
+        week.engine, week.settings, week.calendar, week="2026-W48", now=week.now
+    )
+    [breach, *_] = report.breaches
+    report.breaches = [{**breach, "id": n} for n in range(1, 16)]
+    text = render_weekly_report(report, language="fr", calendar=week.calendar).text
+    listed = re.findall(r"^  #(\d+) prise en compte", text, flags=re.MULTILINE)
+    assert listed == [str(n) for n in range(1, 11)]
+    assert "… et 5 autres (tous\xa0: sla-tracker tickets --breached)" in text
+    english = render_weekly_report(report, language="en", calendar=week.calendar).text
+    assert "… and 5 more (all of them: sla-tracker tickets --breached)" in english
+
+
+def test_the_trend_groups_and_agents_and_the_unfinished_week(week: Scenario) -> None:
+    report = build_weekly_report(
+        week.engine, week.settings, week.calendar, week="2026-W48", now=week.now
+    )
+    assert [t.week for t in report.trend] == [f"2026-W{n}" for n in range(41, 49)]
+    assert (report.trend[-1].blocking.met, report.trend[-1].blocking.judged) == (1, 3)
+    assert [(g.received, g.breaches) for g in report.groups] == [(3, 2)]
+    assert report.complete
+    ongoing = build_weekly_report(
+        week.engine, week.settings, week.calendar, week="2026-W49", now=week.now
+    )
+    assert not ongoing.complete
+    text = render_weekly_report(ongoing, language="fr", calendar=week.calendar).text
+    assert "La semaine n’est pas terminée\xa0: chiffres au mar. 1 déc. 12:00" in text
