@@ -53,7 +53,7 @@ def test_the_demo_runs_again_in_its_own_folder_whatever_its_name_with_owner_only
             env={"SLA_TRACKER_NOW": NOW},
         )
         assert result.exit_code == 0, f"run {run}: {result.output}"
-        assert "First sync (backfill): Synced in " in result.output
+        assert "A day ago, first sync (backfill): Synced in " in result.output
     config_path = folder / "sla-tracker.toml"
     config = tomllib.loads(config_path.read_text(encoding="utf-8"))
     assert make_url(config["database"]["url"]).database == str(folder / "sla-tracker.db")

@@ -160,18 +160,6 @@ def test_db_upgrade(tmp_path: Path) -> None:
     assert result.exit_code == 0 and "up to date" in result.output
 
 
-def test_demo_runs_end_to_end(tmp_path: Path) -> None:
-    result = CliRunner().invoke(
-        cli,
-        ["demo", "--tickets", "300", "--dir", str(tmp_path / "demo")],
-        env={"SLA_TRACKER_NOW": NOW},
-    )
-    assert result.exit_code == 0, result.output
-    assert "First sync (backfill): Synced in" in result.output
-    assert "Second sync, nothing changed: 1 API call(s)" in result.output
-    assert (tmp_path / "demo" / "sla-tracker.db").is_file()
-
-
 def test_sigterm_during_a_sync_lets_it_finish_and_stops_cleanly(
     simulator: Simulator, tmp_path: Path
 ) -> None:

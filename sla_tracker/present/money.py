@@ -1,4 +1,4 @@
-"""How indemnities and exposure are shown: stable JSON, CSV, terminal tables, and the
+"""How indemnities and exposure are shown: stable JSON, CSV, and the
 customer statement rendered from ``templates/statement.html`` (French or English)."""
 
 from __future__ import annotations
