@@ -156,3 +156,11 @@ def test_status_as_json_with_utc_instants(config: Path) -> None:
     assert all(at.endswith("Z") for at in state["next"].values() if at)
     text = run(config, "status")[1]
     assert "Last sync: Mon, 30 Nov 2026 12:00 (1 hr 10 mins ago)" in text
+
+
+def test_statement_as_pdf(config: Path, tmp_path: Path) -> None:
+    pytest.importorskip("weasyprint")
+    out = tmp_path / "releve.pdf"
+    code, output = run(config, "statement", "1", "--period", "2026", "--pdf", "--out", str(out))
+    assert code == 0, output
+    assert out.read_bytes().startswith(b"%PDF-")

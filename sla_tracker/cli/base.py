@@ -105,6 +105,7 @@ USER_ERRORS = (
     ("sla_tracker.money", "ContractError"),
     ("sla_tracker.reports.weekly", "ReportError"),
     ("sla_tracker.delivery.smtp", "MailError"),
+    ("sla_tracker.present.money", "PdfUnavailableError"),
 )
 
 

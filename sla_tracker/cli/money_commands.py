@@ -304,8 +304,9 @@ def period_close(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
     required=True,
-    help="HTML file to write.",
+    help="File to write (HTML, or PDF with --pdf).",
 )
+@click.option("--pdf", is_flag=True, help="Write an A4 PDF (needs the pdf extra: WeasyPrint).")
 @as_of_option
 @click.pass_obj
 def statement_command(
@@ -314,17 +315,19 @@ def statement_command(
     period_text: str,
     lang: str | None,
     out: Path,
+    pdf: bool,
     as_of: datetime | None,
 ) -> None:
-    """Write a customer's indemnity statement (HTML) for a support manager to send.
+    """Write a customer's indemnity statement (HTML, or PDF) for a support manager to send.
 
     \b
     Example:
         sla-tracker statement 103001000001 --period 2026 --lang fr --out releve-2026.html
+        sla-tracker statement 103001000001 --period 2026 --pdf --out releve-2026.pdf
     """
     from sla_tracker.money import load_contracts, period_window
     from sla_tracker.policies import indemnity_options
-    from sla_tracker.present.money import render_statement
+    from sla_tracker.present.money import render_statement, render_statement_pdf
 
     _require_company(runtime, company_id)
     now = _as_of(runtime, as_of)
@@ -338,11 +341,12 @@ def statement_command(
             f"no contract recorded for company {company_id}: a statement needs its fee "
             "(`sla-tracker contracts set`)"
         )
-    html = render_statement(lines, company_id=company_id, period_text=period_text,
-                            language=lang or runtime.settings.report.language, calendar=calendar_,
-                            basis=indemnity_options(runtime.settings)[0], now=now,
-                            issuer=runtime.settings.issuer)  # fmt: skip
-    write_file(out, html)
+    render = render_statement_pdf if pdf else render_statement
+    document = render(lines, company_id=company_id, period_text=period_text,
+                      language=lang or runtime.settings.report.language, calendar=calendar_,
+                      basis=indemnity_options(runtime.settings)[0], now=now,
+                      issuer=runtime.settings.issuer)  # fmt: skip
+    write_file(out, document)
     click.echo(f"Wrote {out} ({len(lines)} period(s))")
 
 
