@@ -18,8 +18,6 @@ from sla_tracker.storage.directory import agent_names, group_names
 from sla_tracker.storage.judgments import forget_judgments
 from sla_tracker.storage.tables import (
     AlertEvent,
-    ClassificationOverride,
-    ExclusionRecord,
     QuarantinedRecord,
     ReportRun,
     StatusTransition,
@@ -165,27 +163,6 @@ def status_ids_by_name(engine: Engine) -> dict[str, int]:
         for key, labels in choices.items()
         if str(key).isdigit() and isinstance(labels, list) and labels
     }
-
-
-def decision_history(engine: Engine, ticket_id: int) -> list[dict[str, Any]]:
-    """Every decision people took on a ticket, oldest first: classifications, exclusions and
-    their revocations (the record is append-only, so this is its whole story)."""
-    overrides, exclusions = table_of(ClassificationOverride), table_of(ExclusionRecord)
-    with engine.connect() as connection:
-        found = [
-            {"what": f"{row.dimension} = {row.value}", "by": row.by, "at": row.at,
-             "why": row.reason}
-            for row in connection.execute(
-                select(overrides).where(overrides.c.ticket_id == ticket_id)
-            )
-        ] + [
-            {"what": f"{row.action} ({row.reason})", "by": row.by, "at": row.at,
-             "why": row.note or ""}
-            for row in connection.execute(
-                select(exclusions).where(exclusions.c.ticket_id == ticket_id)
-            )
-        ]  # fmt: skip
-    return sorted(found, key=lambda item: item["at"])
 
 
 def report_runs(engine: Engine, *, limit: int) -> list[dict[str, Any]]:

@@ -10,6 +10,7 @@ from fastapi.responses import PlainTextResponse
 
 from sla_tracker.core.classification import Severity
 from sla_tracker.core.instants import format_instant, parse_instant
+from sla_tracker.decisions import decision_trail
 from sla_tracker.money import period_window
 from sla_tracker.policies import settings_fingerprint
 from sla_tracker.present.money import contract_json, exposure_json, indemnity_json
@@ -95,9 +96,11 @@ def board(
 
 @router.get("/tickets/{ticket_id}")
 def ticket(request: Request, ticket_id: int, as_of: Instant = None) -> dict[str, Any]:
-    """``sla-tracker ticket ID --json``."""
+    """``sla-tracker ticket ID --json``, with the decisions people took (the audit trail)."""
     context = _context(request)
-    return ticket_json(_one(context, ticket_id, _instant(as_of, "as_of", context.clock())))
+    now = _instant(as_of, "as_of", context.clock())
+    report = _one(context, ticket_id, now)
+    return ticket_json(report, decision_trail(context.reader.engine, ticket_id, now=now))
 
 
 @router.get("/tickets/{ticket_id}/explain", response_class=PlainTextResponse)

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 from sla_tracker.core.classification import Severity
 from sla_tracker.core.clocks import ClockState
 from sla_tracker.core.instants import format_instant
+from sla_tracker.decisions import decision_trail
 from sla_tracker.money import period_window
 from sla_tracker.policies import indemnity_options, settings_fingerprint
 from sla_tracker.present.emails import render_weekly_report
@@ -25,7 +26,6 @@ from sla_tracker.present.when import duration, local_instant
 from sla_tracker.reports.weekly import build_weekly_report
 from sla_tracker.storage.judgments import Filters
 from sla_tracker.storage.web import (
-    decision_history,
     directory,
     report_runs,
     status_ids_by_name,
@@ -198,8 +198,11 @@ def ticket_page(request: Request, ticket_id: int) -> HTMLResponse:
              "reason": getattr(classification, name).reason}
             for name in ("severity", "gtr_object", "external_link", "non_standard_fields")
         ],
-        history=[{**item, "at": local_instant(item["at"], zone, LANG, year=True)}
-                 for item in decision_history(reader.engine, ticket_id)],
+        history=[{"at": local_instant(d.at, zone, LANG, year=True), "by": d.by,
+                  "what": f"{d.kind}: {d.dimension} = {d.value}" if d.dimension else d.kind,
+                  "why": d.reason + (f" ({d.note})" if d.note else ""),
+                  "superseded": d.superseded}
+                 for d in decision_trail(reader.engine, ticket_id, now=now)],
         timeline=[{"at": local_instant(t.at, zone, LANG, year=True),
                    "from": named(t.from_status), "to": named(t.to_status), "kind": t.kind,
                    "evidence": t.evidence,

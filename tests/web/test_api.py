@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sla_tracker.cli import cli
 from sla_tracker.config import ConfigError, Settings, load_settings
 from sla_tracker.core.instants import format_instant
+from sla_tracker.decisions import record_classification
 from sla_tracker.money import ContractTerms, parse_fee, record_contract
 from sla_tracker.storage.tables import StatusTransition, SyncRun, table_of
 from sla_tracker.web.app import WebContext, create_app
@@ -62,9 +63,11 @@ def test_the_api_mirrors_the_cli_json(web: TestClient, account: Scenario, tmp_pa
     assert web.get("/api/tickets", params={"open": True, "at_risk": True}).json() == cli_json(
         account, tmp_path, "tickets", "--open", "--at-risk", "--json"
     )
+    record_classification(account.engine, 1, {"severity": "blocking"}, by="alice",
+                          reason="invoices blocked for every user", now=account.now)  # fmt: skip
     one = cli_json(account, tmp_path, "ticket", "1", "--json")
-    one.pop("decisions", None)  # TODO(issue 13 audit trail): mirror it once committed
-    assert web.get("/api/tickets/1").json() == one
+    assert one["decisions"] and web.get("/api/tickets/1").json() == one
+    assert "invoices blocked for every user" in web.get("/tickets/1").text
     assert web.get("/api/exposure").json() == cli_json(account, tmp_path, "exposure", "--json")
     assert web.get("/api/tickets/99").status_code == 404
     assert web.get("/api/tickets", params={"as_of": "tomorrow"}).status_code == 400
@@ -78,7 +81,7 @@ def test_the_ticket_page_shows_the_evidence_and_links_to_freshdesk(account: Scen
     page = TestClient(create_app(context)).get("/tickets/1").text
     assert "https://acme.freshdesk.com/a/tickets/1" in page
     assert "Evidence for ticket 1" in page and "counted: opening hours" in page
-    assert "rule blocking-fr" in page and "Status timeline" in page
+    assert "rule invoice" in page and "Status timeline" in page
 
 
 def test_customers_reports_and_openapi(web: TestClient, account: Scenario) -> None:
