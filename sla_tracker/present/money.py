@@ -202,9 +202,10 @@ def render_statement_pdf(
     """The same statement as an A4 PDF, through WeasyPrint (the ``pdf`` extra)."""
     try:
         from weasyprint import HTML  # the optional extra, imported only when asked for
-    except ImportError:
+    except (ImportError, OSError):  # OSError: installed, but its Pango library is missing
         raise PdfUnavailableError(
-            f"PDF statements need WeasyPrint, an optional extra: {PDF_EXTRA}"
+            f"PDF statements need WeasyPrint, an optional extra: {PDF_EXTRA} "
+            "(and the Pango library it uses: apt-get install libpango-1.0-0 libpangoft2-1.0-0)"
         ) from None
     html = render_statement(
         lines, company_id=company_id, period_text=period_text, language=language,
