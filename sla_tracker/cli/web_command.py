@@ -9,8 +9,6 @@ from typing import TYPE_CHECKING
 
 import click
 
-from sla_tracker.config import current_instant
-
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
@@ -33,6 +31,7 @@ def web_command(runtime: Runtime, address: str | None, port: int | None) -> None
         sla-tracker web
         SLA_TRACKER_WEB_TOKEN=... sla-tracker web --address 0.0.0.0 --port 8080
     """
+    from sla_tracker.config import current_instant
     from sla_tracker.helpdesk.freshdesk.client import FreshdeskClient
     from sla_tracker.web.server import check_address, compose, serve
 
@@ -59,6 +58,7 @@ def board_beside_service(
     if not settings.web.enabled:
         yield
         return
+    from sla_tracker.config import current_instant
     from sla_tracker.web.server import check_address, compose, serving_in_background
 
     check_address(settings, settings.web.address)
