@@ -1,6 +1,6 @@
 """``sla-tracker web``: the board, the JSON API, metrics and the webhook, in the foreground;
-and the same board beside the service (``run`` with ``web.enabled``). FastAPI and uvicorn
-are imported only when a board is served."""
+the same board beside the service (``run`` with ``web.enabled``) and the demo (``--serve``).
+FastAPI and uvicorn are imported only when a board is served."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ if TYPE_CHECKING:
 
     from sla_tracker.cli.base import Runtime
     from sla_tracker.helpdesk import HelpdeskClient
+    from sla_tracker.helpdesk.freshdesk.simulator.server import SimulatorState
 
 
 @click.command("web")
@@ -66,3 +67,36 @@ def board_beside_service(
                       current_instant, role)  # fmt: skip
     with serving_in_background(context, address=settings.web.address, port=settings.web.port):
         yield
+
+
+@contextlib.contextmanager
+def board_for_the_demo(
+    runtime: Runtime, client: HelpdeskClient, state: SimulatorState
+) -> Iterator[str]:
+    """``demo --serve``: the board on a free loopback port, told of every simulated change
+    by the simulator's webhook (a fresh secret per run); yields the board's address."""
+    import secrets
+    import socket
+
+    from pydantic import SecretStr
+
+    from sla_tracker.config import current_instant
+    from sla_tracker.helpdesk.freshdesk.simulator.webhooks import WebhookSender
+    from sla_tracker.web.server import compose, serving_in_background
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])
+    secret = secrets.token_urlsafe(24)
+    web = runtime.settings.web.model_copy(update={"webhook_secret": SecretStr(secret),
+                                                  "refresh_seconds": 2})  # fmt: skip
+    settings = runtime.settings.model_copy(update={"web": web})
+    context = compose(settings, runtime.engine, runtime.calendar(None), client, current_instant)
+    url = f"http://127.0.0.1:{port}"
+    with serving_in_background(context, address="127.0.0.1", port=port):
+        state.webhook = WebhookSender(f"{url}/hooks/freshdesk", secret)
+        try:
+            yield url
+        finally:
+            state.webhook.close()
+            state.webhook = None
