@@ -80,11 +80,15 @@ def run_demo(runtime: Runtime, *, tickets: int, seed: int, directory: str, serve
                        "simulator running for sync and run):")  # fmt: skip
             click.echo("\n".join(commands))
             return
-        click.echo(f"The simulator keeps running on {sim.url}, its clock following yours; "
-                   "Ctrl-C stops it. In another terminal:")  # fmt: skip
-        click.echo("\n".join([*commands, _command(config_path, "sync"),
-                              _command(config_path, "run")]))  # fmt: skip
-        _follow_the_clock(state)
+        from sla_tracker.cli.web_command import board_for_the_demo
+
+        with board_for_the_demo(runtime, client, state) as board:
+            click.echo(f"The simulator keeps running on {sim.url}, its clock following yours; "
+                       f"its changes reach the web board on {board}/ by webhook. Ctrl-C stops "
+                       "it, and the board. In another terminal:")  # fmt: skip
+            click.echo("\n".join([*commands, _command(config_path, "sync"),
+                                  _command(config_path, "run")]))  # fmt: skip
+            _follow_the_clock(state)
 
 
 def _follow_the_clock(state: SimulatorState) -> None:
