@@ -83,7 +83,7 @@ class Service:
         """Keep the judgments of what the poll changed, then alert on the tickets at risk or
         breached, which the kept judgments select in SQL: the cost follows the changes."""
         judgments = Judgments(self.engine, self.settings, self.calendar, now)
-        refreshed = judgments.refresh()
+        refreshed = judgments.refresh(progress=_log_progress)
         at_risk = {report.id: report for report in judgments.tickets(AT_RISK)}
         breached = {report.id: report for report in judgments.tickets(BREACHED)}
         reports = list({**at_risk, **breached}.values())
@@ -189,6 +189,12 @@ def due_report_week(
     else:
         return None
     return (week, due) if synced_before(engine, due) else None
+
+
+def _log_progress(done: int, total: int) -> None:
+    """A refresh of many tickets (the first poll, other rules) says how far it is."""
+    if total > 5_000:
+        LOG.info("refreshing judgments: %d of %d tickets", done, total)
 
 
 def triggers(settings: Settings) -> dict[str, BaseTrigger]:
