@@ -100,7 +100,7 @@ def main() -> None:
     )
     print(f"machine-speed reference, calendar between: {calendar_reference_us():.2f} µs/op")
     print(f"stored tickets: {args.tickets:,}; judgments refreshed first: {refreshed:,} "
-          f"in {refresh:.1f} s; on the board: {board['total']:,} (first 200 shown)")  # fmt: skip
+          f"in {refresh:.1f} s; on the board: {board['total']:,} (first 100 shown)")  # fmt: skip
     for name, figures in results.items():
         print(f"{name}: {figures} (server time, {args.runs} runs)")
 

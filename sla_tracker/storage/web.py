@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import delete, func, select, text, update
 
 from sla_tracker.storage.directory import agent_names, group_names
+from sla_tracker.storage.judging import company_names
 from sla_tracker.storage.judgments import forget_judgments
 from sla_tracker.storage.tables import (
     AlertEvent,
@@ -174,7 +175,7 @@ def report_runs(engine: Engine, *, limit: int) -> list[dict[str, Any]]:
         return [dict(row) for row in connection.execute(query).mappings()]
 
 
-def directory(engine: Engine) -> tuple[dict[int, str], dict[int, str]]:
-    """The help desk's group names and agent names, by id."""
+def directory(engine: Engine) -> tuple[dict[int, str], dict[int, str], dict[int, str]]:
+    """The help desk's company, group and agent names, by id (the board's filter choices)."""
     with engine.connect() as connection:
-        return group_names(connection), agent_names(connection)
+        return company_names(connection), group_names(connection), agent_names(connection)

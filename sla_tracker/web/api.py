@@ -86,7 +86,7 @@ def board(
     group: Id | None = None,
     agent: Id | None = None,
 ) -> dict[str, Any]:
-    """The board: open tickets at risk or breached, most urgent first (the first 200, and
+    """The board: open tickets at risk or breached, most urgent first (the first 100, and
     how many match), each as ``ticket --json`` gives it."""
     context = _context(request)
     only = Filters(severity=severity, company_id=company, group_id=group, responder_id=agent)

@@ -22,7 +22,7 @@ from sla_tracker.present.emails import render_weekly_report
 from sla_tracker.present.money import contract_json, exposure_json, indemnity_json, render_statement
 from sla_tracker.present.templates import render_page
 from sla_tracker.present.tickets import explanation_text, provenance
-from sla_tracker.present.when import duration, local_instant
+from sla_tracker.present.when import local_instant
 from sla_tracker.reports.weekly import build_weekly_report
 from sla_tracker.storage.judgments import Filters
 from sla_tracker.storage.web import (
@@ -58,8 +58,9 @@ def _page(name: str, context: WebContext, **values: Any) -> HTMLResponse:
     return HTMLResponse(render_page(f"web/{name}", values, LANG))
 
 
-def clock_view(clock: Clock, *, zone: tzinfo, now: datetime) -> dict[str, Any]:
-    """One clock as a cell shows it: state, deadline in local time, what is left."""
+def clock_view(clock: Clock, *, now: datetime) -> dict[str, Any]:
+    """One clock as a cell shows it; the template formats only what the cell shows (the
+    ``instant`` and ``duration`` filters of the template environment)."""
     counting = clock.state is ClockState.RUNNING and clock.deadline is not None
     return {
         "name": clock.name,
@@ -67,25 +68,23 @@ def clock_view(clock: Clock, *, zone: tzinfo, now: datetime) -> dict[str, Any]:
         "applies": clock.state is not ClockState.NOT_APPLICABLE,
         "reason": clock.reason,
         "counting": counting,
-        "deadline": local_instant(clock.deadline, zone, LANG) if clock.deadline else None,
+        "deadline": clock.deadline,
         "deadline_ms": int(clock.deadline.timestamp() * 1000) if clock.deadline else None,
-        "breached_at": local_instant(clock.breached_at, zone, LANG) if clock.breached_at else None,
-        "business_left": duration(clock.remaining_seconds, LANG, largest="hour")
-        if clock.remaining_seconds is not None else None,
-        "wall_left": duration((clock.deadline - now).total_seconds(), LANG)
+        "breached_at": clock.breached_at,
+        "stopped_at": clock.stopped_at,
+        "left": clock.remaining_seconds,
+        "wall_left": (clock.deadline - now).total_seconds()
         if counting and clock.deadline and clock.deadline > now else None,
-        "target": duration(clock.target_seconds, LANG, largest="hour")
-        if clock.target_seconds else None,
-        "elapsed": duration(clock.elapsed_seconds, LANG, largest="hour"),
+        "target": clock.target_seconds,
+        "elapsed": clock.elapsed_seconds,
         "contractual": clock.contractual,
-        "stopped_at": local_instant(clock.stopped_at, zone, LANG) if clock.stopped_at else None,
     }  # fmt: skip
 
 
 def _rows(context: WebContext, only: Filters, now: datetime) -> dict[str, Any]:
     reader = context.reader
     board = reader.board(now=now, only=only)
-    groups, agents = directory(reader.engine)
+    companies, groups, agents = directory(reader.engine)
     zone = reader.calendar.zone
     return {
         "now_ms": int(now.timestamp() * 1000),
@@ -102,16 +101,15 @@ def _rows(context: WebContext, only: Filters, now: datetime) -> dict[str, Any]:
                 else "",
                 "review": report.needs_review,
                 "clocks": [
-                    clock_view(clock, zone=zone, now=now)
-                    for clock in (report.response, report.restoration)
+                    clock_view(clock, now=now) for clock in (report.response, report.restoration)
                 ],
             }
             for report in board.rows
         ],
         "total": board.total,
-        "companies": board.companies,
-        "groups": [(group, groups.get(group, str(group))) for group in board.groups],
-        "agents": [(agent, agents.get(agent, str(agent))) for agent in board.agents],
+        "companies": sorted(companies.items(), key=lambda item: item[1]),
+        "groups": sorted(groups.items(), key=lambda item: item[1]),
+        "agents": sorted(agents.items(), key=lambda item: item[1]),
     }
 
 
@@ -208,7 +206,7 @@ def ticket_page(request: Request, ticket_id: int) -> HTMLResponse:
                    "evidence": t.evidence,
                    "seen": local_instant(t.observed_at, zone, LANG) if t.observed_at else ""}
                   for t in report.transitions],
-        clocks=[clock_view(clock, zone=zone, now=now)
+        clocks=[clock_view(clock, now=now)
                 for clock in (report.response, report.restoration)],
         evidence=explanation_text(report, reader.calendar, now=now,
                                   fingerprint=settings_fingerprint(reader.settings)),

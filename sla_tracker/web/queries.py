@@ -8,7 +8,7 @@ urgent first, stale tickets judged from history and merged in); one ticket's pag
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from sla_tracker.judge import evaluate_tickets
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from sla_tracker.money import CustomerPeriod, Exposure
     from sla_tracker.storage.engine import Engine
 
-BOARD_ROWS = 200  # a wall screen shows a few dozen; the rest is a count
+BOARD_ROWS = 100  # a wall screen shows a few dozen; the rest is a count
 
 
 @dataclass(frozen=True)
@@ -62,32 +62,19 @@ class Reader:
         return (report for report in found if not needs_review or report.needs_review)
 
     def board(self, *, now: datetime, only: Filters) -> Board:
-        """Open tickets at risk or breached, most urgent first, and what they can be filtered
-        by (the choices come from every urgent ticket, whatever the filters)."""
+        """Open tickets at risk or breached, most urgent first: the first ``BOARD_ROWS`` and
+        how many there are (the filters run in SQL; two queries, one per condition)."""
         judgments = self.judgments(now)
-        urgent = Filters(only_open=True)
-        risky = judgments.tickets(replace(urgent, at_risk=True))
+        urgent = replace(only, only_open=True)
         late = judgments.tickets(replace(urgent, breached=True))
-        seen: set[int] = set()
+        risky = judgments.tickets(replace(urgent, at_risk=True))
         rows: list[JudgedTicket] = []
         total = 0
-        companies: dict[int, str] = {}
-        groups: set[int] = set()
-        agents: set[int] = set()
-        for report in heapq.merge(late, risky, key=listing_order):
-            if report.id in seen:  # at risk on one clock, breached on the other
-                continue
-            seen.add(report.id)
-            if report.company_id is not None:
-                companies[report.company_id] = report.company_name or str(report.company_id)
-            groups.update([report.group_id] if report.group_id is not None else [])
-            agents.update([report.responder_id] if report.responder_id is not None else [])
-            if matches(report, only, judgments):
-                total += 1
-                if len(rows) < BOARD_ROWS:
-                    rows.append(report)
-        return Board(rows, total, sorted(companies.items(), key=lambda item: item[1]),
-                     sorted(groups), sorted(agents))  # fmt: skip
+        for report in unique_tickets(heapq.merge(late, risky, key=listing_order)):
+            total += 1
+            if len(rows) < BOARD_ROWS:
+                rows.append(report)
+        return Board(rows, total)
 
     def customers(self, *, now: datetime, until: datetime | None = None) -> Customers:
         """Contracts, indemnities per period (the GTR-breached tickets, judged from history
@@ -113,9 +100,14 @@ class Reader:
 class Board:
     rows: list[JudgedTicket]  # the first BOARD_ROWS
     total: int
-    companies: list[tuple[int, str]] = field(default_factory=list)
-    groups: list[int] = field(default_factory=list)
-    agents: list[int] = field(default_factory=list)
+
+
+def unique_tickets(reports: Iterator[JudgedTicket]) -> Iterator[JudgedTicket]:
+    seen: set[int] = set()
+    for report in reports:
+        if report.id not in seen:
+            seen.add(report.id)
+            yield report
 
 
 @dataclass(frozen=True)
