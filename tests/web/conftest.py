@@ -3,6 +3,7 @@ one calm, judged at a fixed instant; the application over it, with the webhook o
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -31,6 +32,12 @@ def build_account(tmp_path: Any, **settings: Any) -> Scenario:
     scenario.at("2026-11-30 10:30").poll()
     Judgments(scenario.engine, scenario.settings, scenario.calendar, scenario.now).refresh()
     return scenario
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 def context_of(scenario: Scenario, *, queue: bool = True) -> WebContext:

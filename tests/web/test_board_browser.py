@@ -4,7 +4,6 @@ evidence, and a status change sent by the simulator's webhook reaching the board
 from __future__ import annotations
 
 import re
-import socket
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -17,13 +16,7 @@ import requests
 from sla_tracker.helpdesk.freshdesk.simulator.webhooks import WebhookSender
 from sla_tracker.web.server import serving_in_background
 from tests.scenarios import Scenario
-from tests.web.conftest import SECRET, build_account, context_of
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+from tests.web.conftest import SECRET, build_account, context_of, free_port
 
 
 @pytest.fixture
@@ -33,7 +26,7 @@ def served(tmp_path: Path) -> Iterator[tuple[Scenario, str]]:
     started, origin = time.monotonic(), scenario.now
     context = context_of(scenario)
     context.clock = lambda: origin + timedelta(seconds=time.monotonic() - started)
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     with serving_in_background(context, address="127.0.0.1", port=port):
         deadline = time.monotonic() + 10
