@@ -34,6 +34,8 @@ def due_events(reports: Iterable[JudgedTicket], thresholds: Iterable[int]) -> li
                 "subject": report.subject,
                 "company": report.company_name,
                 "severity": report.classification.severity.value,
+                "group_id": report.group_id,
+                "agent_id": report.responder_id,
                 "deadline": format_instant(clock.deadline) if clock.deadline else None,
                 "remaining_seconds": clock.remaining_seconds,
             }

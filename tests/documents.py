@@ -17,6 +17,7 @@ from sla_tracker.policies import indemnity_options
 from sla_tracker.present.emails import render_alerts, render_weekly_report
 from sla_tracker.present.money import render_statement
 from sla_tracker.reports.weekly import build_weekly_report
+from sla_tracker.storage.reports import team_names
 from tests.scenarios import Scenario
 
 ISSUER = IssuerSettings(
@@ -70,7 +71,7 @@ def render_documents(scenario: Scenario, language: str) -> dict[str, Any]:
     ]
     alerts = render_alerts(
         events, language=language, zone=calendar.zone, now=now, freshdesk=settings.freshdesk,
-        teams={3: ("Support N2", "Camille Durand")},
+        groups={5: "Support N2"}, agents=team_names(engine)[1],
     )  # fmt: skip
     return {
         "weekly-report": render_weekly_report(report, language=language, calendar=calendar),

@@ -30,7 +30,7 @@ from sla_tracker.storage.deliveries import (
     count_failure,
     mark_sent,
 )
-from sla_tracker.storage.reports import ticket_teams
+from sla_tracker.storage.reports import team_names
 
 if TYPE_CHECKING:
     from datetime import datetime, tzinfo
@@ -65,16 +65,12 @@ def send_pending(
     if not pending:
         return 0, 0
     shown_in = zone or load_named_calendar(settings.calendar.name, settings).zone
-    teams = ticket_teams(engine, {event["ticket_id"] for event in pending})
-    names = {
-        ticket_id: (teams.groups.get(group or 0), teams.agents.get(agent or 0))
-        for ticket_id, (group, agent) in teams.assignments.items()
-    }
+    groups, agents = team_names(engine)
 
     def render(events: list[dict[str, Any]]) -> RenderedEmail:
         return render_alerts(
             events, language=settings.report.language, zone=shown_in, now=now,
-            freshdesk=settings.freshdesk, teams=names,
+            freshdesk=settings.freshdesk, groups=groups, agents=agents,
         )  # fmt: skip
 
     failed_ids: set[int] = set()

@@ -37,10 +37,11 @@ def render_alerts(
     zone: tzinfo,
     now: datetime,
     freshdesk: FreshdeskSettings,
-    teams: Mapping[int, tuple[str | None, str | None]] | None = None,
+    groups: Mapping[int, str] | None = None,
+    agents: Mapping[int, str] | None = None,
 ) -> RenderedEmail:
     """One message for ``events`` (as recorded by ``alerts.record_events``): a single alert,
-    or a digest of several. ``teams`` gives each ticket's group and agent names.
+    or a digest of several, with the names of the groups and agents known.
 
     Of the events of one ticket's clock, only the strongest is shown (a breach says more
     than the thresholds crossed on the way); missed targets come first, then the least
@@ -55,15 +56,14 @@ def render_alerts(
     for event in shown:
         detail = event.get("detail") or {}
         deadline = detail.get("deadline")
-        group, agent = (teams or {}).get(event["ticket_id"], (None, None))
         alerts.append(
             {
                 "e": event,
                 "d": {"severity": None, "company": None, "remaining_seconds": 0, **detail},
                 "deadline": datetime.fromisoformat(deadline) if deadline else None,
                 "url": ticket_url(freshdesk, event["ticket_id"]),
-                "group": group,
-                "agent": agent,
+                "group": _team(detail.get("group_id"), groups),
+                "agent": _team(detail.get("agent_id"), agents),
             }
         )
     context = {
@@ -73,6 +73,11 @@ def render_alerts(
         "now": now,
     }
     return render_email("alert", context, language)
+
+
+def _team(team_id: int | None, names: Mapping[int, str] | None) -> dict[str, Any]:
+    """A group or agent as ``words.team`` shows it: its name, else its id, else unassigned."""
+    return {"id": team_id, "name": (names or {}).get(team_id) if team_id else None}
 
 
 def _strength(event: Mapping[str, Any]) -> int:

@@ -25,7 +25,7 @@ from sla_tracker.storage.reports import (
     latest_report_run,
     record_report_run,
     relevant_ticket_ids,
-    ticket_teams,
+    team_names,
 )
 from sla_tracker.storage.runs import sync_runs_between
 from sla_tracker.storage.sync_state import quarantined_records
@@ -39,7 +39,6 @@ if TYPE_CHECKING:
     from sla_tracker.money import CustomerPeriod, Exposure
     from sla_tracker.present.templates import RenderedEmail
     from sla_tracker.storage.engine import Engine
-    from sla_tracker.storage.reports import Teams
 
 SEVERITIES = ("blocking", "major", "minor", "not_anomaly", "unclassified")
 TREND_WEEKS = 8
@@ -163,7 +162,7 @@ def build_weekly_report(
         engine, settings, calendar, reports, now=as_of, window=(january, end)
     )
     breaches = _breaches(reports, start, end)
-    teams = ticket_teams(engine, [r.id for r in this_week])
+    groups, agents = team_names(engine)
     return WeeklyReport(
         week=week,
         start=start,
@@ -182,8 +181,8 @@ def build_weekly_report(
             ),
             {r.id: r.company_name for r in reports},
         ),
-        groups=_teams(this_week, breaches, teams, 0, teams.groups),
-        agents=_teams(this_week, breaches, teams, 1, teams.agents),
+        groups=_teams(this_week, breaches, lambda r: r.group_id, groups),
+        agents=_teams(this_week, breaches, lambda r: r.responder_id, agents),
         disagreements=[
             {
                 "id": r.id,
@@ -235,16 +234,13 @@ def _trend(
 def _teams(
     reports: list[JudgedTicket],
     breaches: list[dict[str, Any]],
-    teams: Teams,
-    position: int,
+    team_of: Callable[[JudgedTicket], int | None],
     names: dict[int, str],
 ) -> list[Team]:
-    """The week's tickets by group (``position`` 0) or agent (1), busiest first."""
+    """The week's tickets by group or agent (``team_of``), busiest first."""
     members: dict[int | None, list[JudgedTicket]] = {}
     for report in reports:
-        members.setdefault(teams.assignments.get(report.id, (None, None))[position], []).append(
-            report
-        )
+        members.setdefault(team_of(report), []).append(report)
     breached = [b["id"] for b in breaches]
     found = [
         Team(

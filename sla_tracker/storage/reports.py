@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -105,21 +105,7 @@ def record_report_run(engine: Engine, run: dict[str, Any]) -> int | None:
         return None
 
 
-class Teams(NamedTuple):
-    """Who handles which ticket: each ticket's (group id, agent id), and the names known."""
-
-    assignments: dict[int, tuple[int | None, int | None]]
-    groups: dict[int, str]
-    agents: dict[int, str]
-
-
-def ticket_teams(engine: Engine, ticket_ids: Collection[int]) -> Teams:
-    """The help-desk group and agent of each ticket, for the report's per-team breakdown."""
-    t = table_of(Ticket)
-    ids = sorted(ticket_ids)
-    assignments: dict[int, tuple[int | None, int | None]] = {}
+def team_names(engine: Engine) -> tuple[dict[int, str], dict[int, str]]:
+    """Every known help-desk group's and agent's name by id, for the per-team breakdowns."""
     with engine.connect() as connection:
-        for part in (ids[i : i + 5000] for i in range(0, len(ids), 5000)):
-            query = select(t.c.id, t.c.group_id, t.c.responder_id).where(t.c.id.in_(part))
-            assignments.update((row[0], (row[1], row[2])) for row in connection.execute(query))
-        return Teams(assignments, group_names(connection), agent_names(connection))
+        return group_names(connection), agent_names(connection)
