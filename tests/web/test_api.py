@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from sla_tracker.config import ConfigError, Settings, load_settings
 from sla_tracker.core.instants import format_instant
 from sla_tracker.decisions import record_classification
 from sla_tracker.money import ContractTerms, parse_fee, record_contract
+from sla_tracker.storage.engine import make_engine
 from sla_tracker.storage.tables import StatusTransition, SyncRun, table_of
 from sla_tracker.web.app import WebContext, create_app
 from sla_tracker.web.queries import Reader
@@ -146,6 +148,8 @@ def test_probes_need_no_credentials(guarded: TestClient) -> None:
 def test_a_public_address_needs_credentials(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="not loopback"):
         Settings.model_validate({"web": {"address": "0.0.0.0"}})
+    with pytest.raises(ValueError, match=r"both web\.username and web\.password"):
+        Settings.model_validate({"web": {"username": "wall"}})
     config = tmp_path / "web.toml"
     config.write_text('[web]\naddress = "0.0.0.0"\n', encoding="utf-8")
     with pytest.raises(ConfigError) as refused:
@@ -221,6 +225,10 @@ def test_readiness_follows_the_last_sync(account: Scenario) -> None:
         "sync_fresh": False, "active_instance": None, "status": "unready",
     }  # fmt: skip
     assert stale.get("/healthz").status_code == 200
+    gone = make_engine("sqlite:////nonexistent-folder/sla.db")  # the database unreachable
+    down = TestClient(create_app(WebContext(replace(reader, engine=gone), lambda: account.now)))
+    assert down.get("/readyz").status_code == 503
+    assert down.get("/readyz").json()["database"] is False
 
 
 def test_no_webhook_transition_is_written_by_reads(web: TestClient, account: Scenario) -> None:
