@@ -11,10 +11,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Annotated
 
-import holidays
 from dateutil.easter import easter
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from sla_tracker import holiday_cache
 from sla_tracker.bundled import bundled
 from sla_tracker.config import ConfigError, Settings, describe_validation_error, read_toml
 from sla_tracker.core.calendar import (
@@ -150,8 +150,33 @@ def _windows(key: str, texts: tuple[str, ...]) -> tuple[OpeningWindow, ...]:
 
 
 def holiday_source(rules: HolidayRules) -> HolidaySource:
-    """A year → named holidays function over the ``holidays`` package, checked up front."""
+    """A year → named holidays function over the ``holidays`` package, checked up front.
+
+    ``holidays`` imports its 250 countries on first use (about a third of a second), so the
+    years most clocks need are kept in a cache file per package version and rules: a command
+    started later reads them back in a millisecond. Other years are computed when asked.
+    """
     subdivision = SUBDIVISION_ALIASES.get(rules.subdivision or "", rules.subdivision)
+    cached = holiday_cache.read(_cache_key(rules, subdivision))
+    if cached is None:
+        _check_rules(rules, subdivision)
+        cached = {year: _named(rules, subdivision, year) for year in holiday_cache.YEARS}
+        holiday_cache.write(_cache_key(rules, subdivision), cached)
+    table = cached
+
+    def holidays_of(year: int) -> Mapping[date, str]:
+        return table[year] if year in table else _named(rules, subdivision, year)
+
+    return holidays_of
+
+
+def _cache_key(rules: HolidayRules, subdivision: str | None) -> list[object]:
+    return [rules.country, subdivision, rules.language, rules.whit_monday_closed]
+
+
+def _check_rules(rules: HolidayRules, subdivision: str | None) -> None:
+    import holidays
+
     try:
         holidays.country_holidays(
             rules.country, subdiv=subdivision, years=2000, language=rules.language
@@ -162,14 +187,15 @@ def holiday_source(rules: HolidayRules) -> HolidaySource:
             hint = " (France: 57 for Moselle, 6AE for Alsace — 67 and 68 are read as 6AE)"
         raise CalendarError(f"holidays: {error}{hint}") from None
 
-    def holidays_of(year: int) -> Mapping[date, str]:
-        named = dict(
-            holidays.country_holidays(
-                rules.country, subdiv=subdivision, years=year, language=rules.language
-            )
-        )
-        if not rules.whit_monday_closed:
-            named.pop(easter(year) + timedelta(days=WHIT_MONDAY_DAYS_AFTER_EASTER), None)
-        return named
 
-    return holidays_of
+def _named(rules: HolidayRules, subdivision: str | None, year: int) -> dict[date, str]:
+    import holidays
+
+    named = dict(
+        holidays.country_holidays(
+            rules.country, subdiv=subdivision, years=year, language=rules.language
+        )
+    )
+    if not rules.whit_monday_closed:
+        named.pop(easter(year) + timedelta(days=WHIT_MONDAY_DAYS_AFTER_EASTER), None)
+    return named

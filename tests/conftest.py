@@ -38,6 +38,19 @@ def update_snapshots(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--update-snapshots"))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _own_cache_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The holiday tables' cache (sla_tracker/holiday_cache.py) in the session's own folder,
+    inherited by the commands tests start: never the user's ~/.cache."""
+    previous = os.environ.get("SLA_TRACKER_CACHE_DIR")
+    os.environ["SLA_TRACKER_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    yield
+    if previous is None:
+        os.environ.pop("SLA_TRACKER_CACHE_DIR", None)
+    else:
+        os.environ["SLA_TRACKER_CACHE_DIR"] = previous
+
+
 @pytest.fixture(autouse=True)
 def _odd_local_zone(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Run every test in a local zone that is neither UTC nor Paris: a hidden local read fails."""

@@ -121,3 +121,32 @@ def test_a_dropped_in_calendar_is_found_by_name(tmp_path: Path) -> None:
 def test_an_unknown_calendar_lists_the_known_ones() -> None:
     with pytest.raises(ConfigError, match="unknown calendar 'nope' \\(known: fr-support, "):
         load_named_calendar("nope", Settings())
+
+
+def test_holiday_tables_are_cached_so_a_later_command_does_not_import_holidays(
+    tmp_path: Path,
+) -> None:
+    """The `holidays` package imports 250 countries (a third of a second): a command that
+    finds the tables in the cache answers without it, and the same."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from sla_tracker.calendar_files import load_named_calendar;"
+        "from sla_tracker.config import Settings;"
+        "c = load_named_calendar('fr-support', Settings());"
+        "print(sorted(map(str, c.holidays_of(2026))), 'holidays' in sys.modules)"
+    )
+    env = {**os.environ, "SLA_TRACKER_CACHE_DIR": str(tmp_path)}
+
+    def run() -> str:
+        command = [sys.executable, "-c", code]
+        return subprocess.run(command, env=env, capture_output=True, text=True, check=True).stdout
+
+    first, second = run(), run()
+    assert first.endswith("True\n") and second.endswith("False\n")
+    assert first.removesuffix("True\n") == second.removesuffix("False\n")
+    assert "2026-07-14" in first
+    next(tmp_path.glob("holidays-*.json")).write_text("{not json", encoding="utf-8")
+    assert run() == first  # a damaged cache is computed again
