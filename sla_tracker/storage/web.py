@@ -116,7 +116,8 @@ def last_successful_sync(engine: Engine) -> dict[str, Any] | None:
 
 def operator_counts(engine: Engine) -> dict[str, int]:
     """Totals since the database began: sync runs by outcome, API calls and credits, alerts
-    sent and failed per channel, quarantined records waiting."""
+    sent and failed per channel, breaches (their alert events: ``breach``, or
+    ``gtr_accruing`` for the GTR), quarantined records."""
     with engine.connect() as connection:
         runs: dict[str, int] = dict(
             connection.execute(select(RUNS.c.outcome, func.count()).group_by(RUNS.c.outcome)).all()
@@ -133,6 +134,13 @@ def operator_counts(engine: Engine) -> dict[str, int]:
                 func.count().filter(ALERTS.c.last_error.is_not(None)),
             )
         ).one()
+        breaches: dict[str, int] = dict(
+            connection.execute(
+                select(ALERTS.c.clock, func.count())
+                .where(ALERTS.c.kind.in_(("breach", "gtr_accruing")))
+                .group_by(ALERTS.c.clock)
+            ).all()
+        )
         quarantined = connection.execute(
             select(func.count()).where(QUARANTINE.c.resolved_at.is_(None))
         ).scalar()
@@ -146,6 +154,8 @@ def operator_counts(engine: Engine) -> dict[str, int]:
         "alerts_webhook_sent": int(alerts[2]),
         "alerts_failing": int(alerts[3]),
         "quarantined": int(quarantined or 0),
+        "breaches_response": int(breaches.get("response", 0)),
+        "breaches_restoration": int(breaches.get("restoration", 0)),
     }
 
 

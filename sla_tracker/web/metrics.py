@@ -1,7 +1,8 @@
 """``/metrics``: what an operator's Prometheus scrapes, read from the database at each scrape.
 
 Counters come from the store's own records (sync runs, alert events), so they survive a
-restart and agree with ``sla-tracker status``; gauges are the tickets judged now.
+restart and agree with ``sla-tracker status``; gauges are the open tickets judged now (kept
+judgments: a scrape costs what the open tickets cost, not the whole history).
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from typing import TYPE_CHECKING
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 
-from sla_tracker.core.clocks import ClockState
+from sla_tracker.money import default_horizon
+from sla_tracker.storage.judgments import Filters
 from sla_tracker.storage.web import last_successful_sync, operator_counts
 
 if TYPE_CHECKING:
@@ -23,8 +25,6 @@ if TYPE_CHECKING:
     from prometheus_client.registry import Collector
 
     from sla_tracker.web.queries import Reader
-
-BREACHED = (ClockState.BREACHED, ClockState.BREACHED_CLOSED)
 
 
 class TrackerCollector:
@@ -81,19 +81,23 @@ class TrackerCollector:
         for outcome, number in sorted(self.deliveries.items()):
             webhooks.add_metric([outcome], number)
         yield webhooks
+        breaches = CounterMetricFamily(
+            "sla_tracker_breaches", "Breaches the service recorded (their alert events), by clock.",
+            labels=["clock"],
+        )  # fmt: skip
+        for name in ("response", "restoration"):
+            breaches.add_metric([name], counts[f"breaches_{name}"])
+        yield breaches
         yield from self._judged(now)
 
-    def _judged(self, now: datetime) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+    def _judged(self, now: datetime) -> Iterator[GaugeMetricFamily]:
+        """The open tickets' clocks, and the money at risk, from the kept judgments."""
         reader = self.reader
-        reports = list(reader.judgments(now).tickets())
         clocks: Counter[tuple[str, str, str]] = Counter()
-        breaches: Counter[str] = Counter()
-        for report in reports:
-            severity = report.classification.severity.value
+        for report in reader.judgments(now).tickets(Filters(only_open=True)):
+            severity = str(report.classification.severity.value)
             for clock in (report.response, report.restoration):
-                if report.open:
-                    clocks[clock.name, str(clock.state), str(severity)] += 1
-                breaches[clock.name] += clock.state in BREACHED
+                clocks[clock.name, str(clock.state), severity] += 1
         tickets = GaugeMetricFamily(
             "sla_tracker_open_clocks", "Clocks of open tickets by clock, state and severity.",
             labels=["clock", "state", "severity"],
@@ -101,15 +105,8 @@ class TrackerCollector:
         for labels, number in sorted(clocks.items()):
             tickets.add_metric(list(labels), number)
         yield tickets
-        breached = CounterMetricFamily(
-            "sla_tracker_breaches", "Clocks that passed their target, by clock.", labels=["clock"]
-        )
-        for name in ("response", "restoration"):
-            breached.add_metric([name], breaches[name])
-        yield breached
-        customers = reader.customers(now=now)
         at_risk: dict[str, Decimal] = {}
-        for item in customers.exposure:
+        for item in reader.exposure(now=now, until=default_horizon(now)):
             if item.amount is not None and item.currency is not None:
                 at_risk[item.currency] = at_risk.get(item.currency, Decimal(0)) + item.amount
         money = GaugeMetricFamily(

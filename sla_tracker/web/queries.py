@@ -78,22 +78,24 @@ class Reader:
 
     def customers(self, *, now: datetime, until: datetime | None = None) -> Customers:
         """Contracts, indemnities per period (the GTR-breached tickets, judged from history
-        as ``indemnities`` does) and the money at risk until ``until`` (open blocking
-        tickets, the only ones whose GTR clock can still run, as ``exposure`` does)."""
+        as ``indemnities`` does) and the money at risk until ``until``."""
         judgments = self.judgments(now)
         breached = [r.id for r in judgments.tickets(Filters(gtr_breached=True))]
         reports = evaluate_tickets(self.engine, self.settings, self.calendar, now=now,
                                    ticket_ids=breached) if breached else []  # fmt: skip
-        candidates = list(judgments.tickets(Filters(only_open=True, severity="blocking")))
         horizon = until or default_horizon(now)
         return Customers(
             contracts=list(load_contracts(self.engine).values()),
             periods=customer_periods(self.engine, self.settings, self.calendar,
                                      [r for r in reports if r.listed], now=now),
-            exposure=exposure(self.engine, self.settings, self.calendar, candidates,
-                              now=now, until=horizon),
+            exposure=self.exposure(now=now, until=horizon),
             horizon=horizon,
         )  # fmt: skip
+
+    def exposure(self, *, now: datetime, until: datetime) -> list[Exposure]:
+        """``exposure``: open blocking tickets, the only ones whose GTR clock can still run."""
+        candidates = list(self.judgments(now).tickets(Filters(only_open=True, severity="blocking")))
+        return exposure(self.engine, self.settings, self.calendar, candidates, now=now, until=until)
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,8 @@ def compose(
     """The application's context; the webhook's sync queue only with a webhook secret."""
     queue = None
     if settings.web.webhook_secret is not None and client is not None:
-        sync = incremental_sync(client, engine, settings, calendar, clock)
+        sync = incremental_sync(client, engine, settings, calendar, clock,
+                                active=lambda: role() != "standby")  # fmt: skip
         queue = SyncQueue(sync, delay=settings.web.webhook_debounce_seconds)
     return WebContext(Reader(engine, settings, calendar), clock, queue, role)
 

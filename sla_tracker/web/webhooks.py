@@ -151,11 +151,15 @@ def incremental_sync(
     settings: Settings,
     calendar: BusinessCalendar,
     clock: Callable[[], datetime],
+    active: Callable[[], bool] = lambda: True,
 ) -> Callable[[], None]:
     """The sync a webhook asks for: an incremental poll (one call when little changed), then
-    the judgments of what it stored, as every writing path keeps them."""
+    the judgments of what it stored, as every writing path keeps them. A standby service
+    instance leaves polling to the active one (``active``)."""
 
     def run() -> None:
+        if not active():
+            return
         now = clock()
         summary = sync_once(client, engine, settings, now=now)
         Judgments(engine, settings, calendar, now).refresh()

@@ -17,13 +17,15 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from sla_tracker.alerts import due_events, record_events
 from sla_tracker.cli import cli
 from sla_tracker.config import ConfigError, Settings, load_settings
 from sla_tracker.core.instants import format_instant
 from sla_tracker.decisions import record_classification
+from sla_tracker.judgments import Judgments
 from sla_tracker.money import ContractTerms, parse_fee, record_contract
 from sla_tracker.storage.engine import make_engine
-from sla_tracker.storage.tables import StatusTransition, SyncRun, table_of
+from sla_tracker.storage.tables import AlertEvent, StatusTransition, SyncRun, table_of
 from sla_tracker.web.app import WebContext, create_app
 from sla_tracker.web.queries import Reader
 from tests.scenarios import Scenario
@@ -190,7 +192,7 @@ def test_metrics_agree_with_the_database(account: Scenario, tmp_path: Path) -> N
         lambda: account.now + timedelta(minutes=30),
     )))  # fmt: skip
     metrics = _scrape(web)
-    runs = table_of(SyncRun)
+    runs, alerts = table_of(SyncRun), table_of(AlertEvent)
     with account.engine.connect() as connection:
         calls, credits, ok = connection.execute(
             select(func.sum(runs.c.api_calls), func.sum(runs.c.credits), func.count())
@@ -205,7 +207,15 @@ def test_metrics_agree_with_the_database(account: Scenario, tmp_path: Path) -> N
                   and t["clocks"]["response"]["state"] == "running")  # fmt: skip
     key = 'sla_tracker_open_clocks{clock="response",severity="blocking",state="running"}'
     assert metrics.get(key, 0) == running
-    assert metrics['sla_tracker_breaches_total{clock="response"}'] == 1
+    assert metrics['sla_tracker_breaches_total{clock="response"}'] == 0  # no service ran yet
+    reports = Judgments(account.engine, account.settings, account.calendar, account.now).tickets()
+    record_events(account.engine, due_events(reports, (50, 80)), now=account.now)
+    metrics = _scrape(web)
+    with account.engine.connect() as connection:
+        breaches = connection.execute(
+            select(func.count()).where(alerts.c.kind == "breach", alerts.c.clock == "response")
+        ).scalar()
+    assert metrics['sla_tracker_breaches_total{clock="response"}'] == breaches == 1
     exposure = cli_json(account, tmp_path, "exposure", "--json")
     at_risk = sum(float(item["amount_if_unrestored"]) for item in exposure)
     assert metrics['sla_tracker_money_at_risk{currency="EUR"}'] == pytest.approx(at_risk)
