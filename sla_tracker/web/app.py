@@ -98,7 +98,7 @@ def create_app(context: WebContext) -> FastAPI:
         (coalesced with other deliveries). 401 without the secret header, 403 with a wrong
         one, 400 for a payload that cannot be used; nothing is stored in those cases.
         """
-        return await _delivery(context, secret, await request.body())
+        return await _delivery(context, secret, request)
 
     return app
 
@@ -107,7 +107,12 @@ async def _bad_request(_request: Request, error: Exception) -> JSONResponse:
     return JSONResponse({"detail": str(error)}, status_code=400)
 
 
-async def _delivery(context: WebContext, secret: str | None, body: bytes) -> JSONResponse:
+MAX_DELIVERY_BYTES = 64 * 1024  # a Freshdesk payload is a few hundred bytes
+
+
+async def _delivery(context: WebContext, secret: str | None, request: Request) -> JSONResponse:
+    """Check the secret before reading the body: a stranger cannot make the board read
+    (or store) anything."""
     expected = context.reader.settings.web.webhook_secret
     outcome, status = "stored", 202
     answer: dict[str, Any]
@@ -121,24 +126,39 @@ async def _delivery(context: WebContext, secret: str | None, body: bytes) -> JSO
         outcome, status = "forbidden", 403
         answer = {"detail": f"wrong {SECRET_HEADER}"}
     else:
-        try:
-            payload = json.loads(body)
-            delivery = await run_in_threadpool(parse_delivery, payload, context.reader.engine)
-        except (ValueError, RecursionError) as error:  # JSONDecodeError and BadDelivery too
-            reason = str(error) if isinstance(error, BadDelivery) else "the body is not JSON"
-            outcome, status, answer = "malformed", 400, {"detail": reason}
-        else:
-            new = await run_in_threadpool(
-                record_webhook_transition, context.reader.engine, delivery.ticket_id,
-                delivery.status, delivery.updated_at, now=context.clock(),
-            )  # fmt: skip
-            outcome = "stored" if new else "duplicate"
-            if context.sync_queue is not None:
-                context.sync_queue.request()
-            answer = {"ticket_id": delivery.ticket_id, "recorded": new,
-                      "sync": "queued" if context.sync_queue else "off"}  # fmt: skip
+        outcome, status, answer = await _store(context, await _bounded_body(request))
     context.deliveries[outcome] += 1
     return JSONResponse(answer, status_code=status)
+
+
+async def _bounded_body(request: Request) -> bytes | None:
+    """The body, or None past ``MAX_DELIVERY_BYTES`` (read no further)."""
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_DELIVERY_BYTES:
+            return None
+    return body
+
+
+async def _store(context: WebContext, body: bytes | None) -> tuple[str, int, dict[str, Any]]:
+    if body is None:
+        return "malformed", 413, {"detail": f"a delivery is at most {MAX_DELIVERY_BYTES} bytes"}
+    try:
+        payload = json.loads(body)
+        delivery = await run_in_threadpool(parse_delivery, payload, context.reader.engine)
+    except (ValueError, RecursionError) as error:  # JSONDecodeError and BadDelivery too
+        reason = str(error) if isinstance(error, BadDelivery) else "the body is not JSON"
+        return "malformed", 400, {"detail": reason}
+    new = await run_in_threadpool(
+        record_webhook_transition, context.reader.engine, delivery.ticket_id,
+        delivery.status, delivery.updated_at, now=context.clock(),
+    )  # fmt: skip
+    if context.sync_queue is not None:
+        context.sync_queue.request()
+    answer = {"ticket_id": delivery.ticket_id, "recorded": new,
+              "sync": "queued" if context.sync_queue else "off"}  # fmt: skip
+    return ("stored" if new else "duplicate"), 202, answer
 
 
 def _readiness(context: WebContext) -> JSONResponse:
