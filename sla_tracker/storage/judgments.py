@@ -144,7 +144,8 @@ def _criteria(filters: Filters, now: datetime) -> list[Any]:
         criteria.append(or_(*breached))
     if filters.gtr_breached:
         criteria.append(breached[1])
-    if filters.at_risk:
+    if filters.at_risk:  # only a clock still counting is at risk: the ticket is open
+        criteria.append(JUDGMENTS.c.open.is_(True))
         criteria.append(
             or_(
                 *(

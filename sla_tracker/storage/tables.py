@@ -13,6 +13,7 @@ from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
+    Index,
     String,
     Table,
     Text,
@@ -413,6 +414,7 @@ class TicketJudgment(SQLModel, table=True):
     """
 
     __tablename__ = "ticket_judgment"
+    __table_args__ = (Index("ix_ticket_judgment_open_deadline", "open", "next_deadline"),)
 
     ticket_id: int = _big_id(primary_key=True)
     fingerprint: str
@@ -425,10 +427,10 @@ class TicketJudgment(SQLModel, table=True):
     responder_id: int | None = _big_id()
     severity: str
     created_at: datetime = _instant(nullable=False)
-    response_breach_at: datetime | None = _instant()
-    restoration_breach_at: datetime | None = _instant()
-    response_risk_at: datetime | None = _instant()
-    restoration_risk_at: datetime | None = _instant()
+    response_breach_at: datetime | None = _instant(index=True)
+    restoration_breach_at: datetime | None = _instant(index=True)
+    response_risk_at: datetime | None = _instant(index=True)
+    restoration_risk_at: datetime | None = _instant(index=True)
     next_deadline: datetime | None = _instant(index=True)  # of a counting clock: urgent first
     waiting_remaining: int | None = None  # of a clock waiting on the customer: next in line
     body: dict[str, Any] | None = _json()  # the rest of the judgment, to rebuild it
