@@ -146,7 +146,9 @@ async def _store(context: WebContext, body: bytes | None) -> tuple[str, int, dic
         return "malformed", 413, {"detail": f"a delivery is at most {MAX_DELIVERY_BYTES} bytes"}
     try:
         payload = json.loads(body)
-        delivery = await run_in_threadpool(parse_delivery, payload, context.reader.engine)
+        delivery = await run_in_threadpool(
+            lambda: parse_delivery(payload, context.reader.engine, now=context.clock())
+        )
     except (ValueError, RecursionError) as error:  # JSONDecodeError and BadDelivery too
         reason = str(error) if isinstance(error, BadDelivery) else "the body is not JSON"
         return "malformed", 400, {"detail": reason}

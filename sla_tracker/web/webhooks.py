@@ -15,6 +15,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from sla_tracker.core.instants import parse_instant
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from sla_tracker.storage.engine import Engine
 
 SECRET_HEADER = "X-Sla-Tracker-Secret"  # noqa: S105 - a header name, not its value
+CLOCK_SKEW = timedelta(minutes=5)
 BUILT_IN_STATUSES = {"open": OPEN, "pending": PENDING, "resolved": RESOLVED, "closed": CLOSED}
 log = logging.getLogger(__name__)
 
@@ -55,11 +57,13 @@ def secret_matches(given: str | None, expected: str) -> bool:
     return given is not None and hmac.compare_digest(given.encode(), expected.encode())
 
 
-def parse_delivery(payload: Any, engine: Engine) -> Delivery:
+def parse_delivery(payload: Any, engine: Engine, *, now: datetime) -> Delivery:
     """``{"ticket_id": int, "status": id or name, "updated_at": ISO-8601}``; other keys ignored.
 
     A status name is looked up among the account's statuses (custom ones included, from the
-    cached ticket fields), then Freshdesk's built-in English names.
+    cached ticket fields), then Freshdesk's built-in English names. An instant later than
+    ``now`` (beyond a few minutes of clock skew) is refused: no change is known before it
+    happens.
     """
     if not isinstance(payload, dict):
         raise BadDelivery("expected a JSON object with ticket_id, status and updated_at")
@@ -68,7 +72,10 @@ def parse_delivery(payload: Any, engine: Engine) -> Delivery:
         ticket_id = int(ticket_id)
     if isinstance(ticket_id, bool) or not isinstance(ticket_id, int) or not 0 < ticket_id < BIGINT:
         raise BadDelivery(f"ticket_id: expected a Freshdesk ticket id, got {ticket_id!r}")
-    return Delivery(ticket_id, _status(payload.get("status"), engine), _instant(payload))
+    updated_at = _instant(payload)
+    if updated_at > now + CLOCK_SKEW:
+        raise BadDelivery(f"updated_at: {payload['updated_at']} is in the future")
+    return Delivery(ticket_id, _status(payload.get("status"), engine), updated_at)
 
 
 def _status(value: Any, engine: Engine) -> int:

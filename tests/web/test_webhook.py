@@ -73,6 +73,7 @@ def test_a_missing_or_wrong_secret_stores_nothing(hooked: tuple[Scenario, TestCl
         {"ticket_id": 1, "status": True, "updated_at": "2026-11-30T09:40:00Z"},
         {"ticket_id": 1, "status": 3, "updated_at": "2026-11-30 09:40"},  # no zone
         {"ticket_id": 1, "status": 3},
+        {"ticket_id": 1, "status": 3, "updated_at": "2026-12-01T09:20:00Z"},  # after now
         {"ticket_id": 1, "status": 3, "updated_at": "2026-11-30T09:20:00Z", "x": "y" * 70_000},
     ],
     ids=lambda body: repr(body)[:60],
