@@ -19,7 +19,14 @@ from sla_tracker.decisions import decision_trail
 from sla_tracker.money import period_window
 from sla_tracker.policies import indemnity_options, settings_fingerprint
 from sla_tracker.present.emails import render_weekly_report
-from sla_tracker.present.money import contract_json, exposure_json, indemnity_json, render_statement
+from sla_tracker.present.money import (
+    PdfUnavailableError,
+    contract_json,
+    exposure_json,
+    indemnity_json,
+    render_statement,
+    render_statement_pdf,
+)
 from sla_tracker.present.templates import render_page
 from sla_tracker.present.tickets import explanation_text, provenance
 from sla_tracker.present.when import local_instant
@@ -232,10 +239,12 @@ def customers_page(request: Request) -> HTMLResponse:
 
 @router.get("/customers/{company_id}/statement")
 def statement(
-    request: Request, company_id: int, period: str, lang: Annotated[str | None, Query(
-        pattern="^(fr|en)$")] = None,
+    request: Request, company_id: int, period: str,
+    lang: Annotated[str | None, Query(pattern="^(fr|en)$")] = None,
+    format: Annotated[str, Query(pattern="^(html|pdf)$")] = "html",
 ) -> Response:  # fmt: skip
-    """The customer statement of ``sla-tracker statement``, as an HTML download."""
+    """The customer statement of ``sla-tracker statement``, as an HTML or PDF download
+    (PDF with the optional WeasyPrint extra; 501 without it, saying how to install it)."""
     context = _context(request)
     reader = context.reader
     now = context.clock()
@@ -243,13 +252,18 @@ def statement(
     lines = [line for line in reader.customers(now=now).periods
              if line.company_id == company_id and line.amount is not None
              and in_window(line, window)]  # fmt: skip
-    html = render_statement(
-        lines, company_id=company_id, period_text=period,
-        language=lang or reader.settings.report.language, calendar=reader.calendar,
-        basis=indemnity_options(reader.settings)[0], now=now,
-    )  # fmt: skip
-    name = f"statement-{company_id}-{period}.html"
-    return Response(html, media_type="text/html; charset=utf-8",
+    render = render_statement_pdf if format == "pdf" else render_statement
+    try:
+        document = render(
+            lines, company_id=company_id, period_text=period,
+            language=lang or reader.settings.report.language, calendar=reader.calendar,
+            basis=indemnity_options(reader.settings)[0], now=now, issuer=reader.settings.issuer,
+        )  # fmt: skip
+    except PdfUnavailableError as error:
+        raise HTTPException(501, str(error)) from None
+    media = "application/pdf" if format == "pdf" else "text/html; charset=utf-8"
+    name = f"statement-{company_id}-{period}.{format}"
+    return Response(document, media_type=media,
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})  # fmt: skip
 
 

@@ -95,6 +95,8 @@ def test_customers_reports_and_openapi(web: TestClient, account: Scenario) -> No
     statement = web.get("/customers/1/statement", params={"period": "2026"})
     assert statement.headers["content-disposition"].startswith("attachment")
     assert web.get("/customers/1/statement", params={"period": "someday"}).status_code == 400
+    pdf = web.get("/customers/1/statement", params={"period": "2026", "format": "pdf"})
+    assert pdf.status_code == 501 or pdf.content.startswith(b"%PDF")
     paths = web.get("/api/openapi.json").json()["paths"]
     assert {"/api/tickets", "/api/tickets/{ticket_id}", "/api/indemnities", "/api/exposure",
             "/api/contracts", "/hooks/freshdesk", "/metrics", "/readyz"} <= set(paths)  # fmt: skip
