@@ -8,7 +8,7 @@ import random
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +18,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from sla_tracker.core.instants import format_instant
+from sla_tracker.storage.schema import open_store
 from sla_tracker.storage.tables import StatusTransition, table_of
+from sla_tracker.storage.web import operator_counts, record_webhook_transition
 from sla_tracker.web.app import create_app
 from tests.scenarios import Scenario
 from tests.web.conftest import SECRET, build_account, context_of
@@ -220,3 +222,26 @@ def test_a_burst_of_a_thousand_deliveries_costs_a_few_api_calls(tmp_path: Path) 
     assert context.deliveries["stored"] + context.deliveries["duplicate"] == 1000
     assert len(_webhook_rows(scenario)) == 6  # three tickets, two statuses, one instant
     scenario.close()
+
+
+def test_the_store_keeps_each_delivery_once_in_any_order(store_url: str) -> None:
+    """On SQLite and PostgreSQL: the rows depend on the set of deliveries, not their order."""
+    engine = open_store(store_url)
+    at = [datetime(2026, 11, 30, hour, tzinfo=UTC) for hour in (9, 10, 11)]
+    deliveries = [(at[0], 3), (at[1], 2), (at[2], 4)]
+    now = at[2]
+    for ticket_id, order in ((1, deliveries), (2, [*reversed(deliveries), deliveries[1]])):
+        stored = [record_webhook_transition(engine, ticket_id, status, when, now=now)
+                  for when, status in order]  # fmt: skip
+        assert stored.count(True) == 3
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(TRANSITIONS.c.ticket_id, TRANSITIONS.c.from_status, TRANSITIONS.c.to_status,
+                   TRANSITIONS.c.at).order_by(TRANSITIONS.c.ticket_id, TRANSITIONS.c.at)
+        ).all()  # fmt: skip
+    history = [tuple(row[1:]) for row in rows if row[0] == 1]
+    assert history == [(None, 3, at[0]), (3, 2, at[1]), (2, 4, at[2])]
+    assert [tuple(row[1:]) for row in rows if row[0] == 2] == history
+    counts = operator_counts(engine)
+    assert counts["breaches_response"] == counts["quarantined"] == counts["syncs_ok"] == 0
+    engine.dispose()
