@@ -106,6 +106,7 @@ def test_ticket_json_lists_the_decisions_in_utc(config: Path) -> None:
         (("contracts", "list"), ["1", "Boulangerie", "€6,000.00", "applies", "2026-01-01"]),
         (("exposure",), ["€", "Thu 10 Dec 10:00", "1 ticket(s)"]),
         (("calendar", "show", "2026-05"), ["Fête de la Victoire", "8 h"]),
+        (("indemnities", "--as-of", "2026-12-14T10:00:00+01:00"), ["1", "provisional", "€65.75"]),
     ],
 )
 def test_tables_fit_80_columns_and_keep_what_matters(
