@@ -23,7 +23,7 @@ import click
 
 from sla_tracker import __version__
 from sla_tracker.core.calendar import FIRST_YEAR, LAST_YEAR
-from sla_tracker.core.instants import format_instant, parse_instant
+from sla_tracker.core.instants import parse_instant
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -345,7 +345,7 @@ def _one(runtime: Runtime, ticket_id: int, now: datetime) -> JudgedTicket:
     found = _reports(runtime, now=now, ticket_ids=[ticket_id], detail=True)
     if not found:
         raise click.ClickException(
-            f"no ticket {ticket_id} known as of {format_instant(now)}: check the id, or run "
+            f"no ticket {ticket_id} known as of {local_time(runtime, now)}: check the id, or run "
             "`sla-tracker sync` first"
         )
     return found[0]
@@ -379,6 +379,29 @@ def local_time(runtime: Runtime, at: datetime) -> str:
     from sla_tracker.present.when import local_instant
 
     return local_instant(at, runtime.calendar(None).zone, "en", year=True)
+
+
+def company_names(runtime: Runtime) -> dict[int, str]:
+    """The help desk's company names, by id."""
+    from sla_tracker.storage.judging import company_names as names_of
+
+    with runtime.engine.connect() as connection:
+        return names_of(connection)
+
+
+def require_company(runtime: Runtime, company_id: int) -> None:
+    """An unknown company is an error naming the known ones, never an empty answer."""
+    from sla_tracker.money import load_contracts
+
+    names = company_names(runtime)
+    if company_id in names or company_id in load_contracts(runtime.engine):
+        return
+    known = ", ".join(f"{name} ({ident})" for ident, name in sorted(names.items())[:10])
+    raise click.ClickException(
+        f"no company {company_id} in the database; known: {known or 'none yet'}"
+        + ("…" if len(names) > 10 else "")
+        + " (`sla-tracker sync` reads them from Freshdesk)"
+    )
 
 
 def is_at_risk(report: JudgedTicket, threshold: float) -> bool:

@@ -18,7 +18,9 @@ from sla_tracker.cli.base import (
     _unrestored_gtr_candidates,
     as_of_option,
     by_option,
+    company_names,
     local_time,
+    require_company,
     write_file,
 )
 
@@ -111,7 +113,7 @@ def contracts_list(runtime: Runtime, sort: str, as_json: bool) -> None:
         click.echo(json.dumps(data, indent=2))
         return
     zone = runtime.calendar(None).zone
-    names = _company_names(runtime)
+    names = company_names(runtime)
     versions = fee_versions(contract_versions(runtime.engine), runtime.now.astimezone(zone).date())
     keys = {
         "customer": lambda v: (names.get(v["company_id"], ""), v["company_id"], v["id"]),
@@ -174,7 +176,7 @@ def indemnities_command(
     from sla_tracker.present.output import render
 
     if company_id is not None:
-        _require_company(runtime, company_id)
+        require_company(runtime, company_id)
     now = _as_of(runtime, as_of)
     lines = _customer_lines(runtime, now)
     window = period_window(period_text, runtime.calendar(None)) if period_text else None
@@ -225,7 +227,7 @@ def exposure_command(runtime: Runtime, until: datetime | None, sort: str, as_jso
         runtime.engine, runtime.settings, runtime.calendar(None), reports,
         now=runtime.now, until=horizon,
     )  # fmt: skip
-    names = _company_names(runtime)
+    names = company_names(runtime)
     keys = {
         "breach": lambda item: (item.breach_at, item.ticket_id),
         "amount": lambda item: (-(item.amount or 0), item.breach_at),
@@ -284,7 +286,7 @@ def period_close(
             "still change. Close it once it has ended, or give --force"
         )
     if company_id is not None:
-        _require_company(runtime, company_id)
+        require_company(runtime, company_id)
     lines = [line for line in _customer_lines(runtime, runtime.now)
              if all_companies or line.company_id == company_id]  # fmt: skip
     closed = close_periods(runtime.engine, lines, window=window, by=by, now=runtime.now)
@@ -329,7 +331,7 @@ def statement_command(
     from sla_tracker.policies import indemnity_options
     from sla_tracker.present.money import render_statement, render_statement_pdf
 
-    _require_company(runtime, company_id)
+    require_company(runtime, company_id)
     now = _as_of(runtime, as_of)
     calendar_ = runtime.calendar(None)
     window = period_window(period_text, calendar_)
@@ -348,25 +350,3 @@ def statement_command(
                       issuer=runtime.settings.issuer)  # fmt: skip
     write_file(out, document)
     click.echo(f"Wrote {out} ({len(lines)} period(s))")
-
-
-def _company_names(runtime: Runtime) -> dict[int, str]:
-    from sla_tracker.storage.judging import company_names
-
-    with runtime.engine.connect() as connection:
-        return company_names(connection)
-
-
-def _require_company(runtime: Runtime, company_id: int) -> None:
-    """An unknown company is an error naming the known ones, never an empty answer."""
-    from sla_tracker.money import load_contracts
-
-    names = _company_names(runtime)
-    if company_id in names or company_id in load_contracts(runtime.engine):
-        return
-    known = ", ".join(f"{name} ({ident})" for ident, name in sorted(names.items())[:10])
-    raise click.ClickException(
-        f"no company {company_id} in the database; known: {known or 'none yet'}"
-        + ("…" if len(names) > 10 else "")
-        + " (`sla-tracker sync` reads them from Freshdesk)"
-    )
