@@ -124,7 +124,9 @@ def main() -> None:
     parser.add_argument("--database", required=True)
     parser.add_argument("--schema", help="PostgreSQL schema for the store (reset unless --reuse)")
     parser.add_argument("--workdir", type=Path, required=True)
-    parser.add_argument("--reuse", action="store_true", help="skip the build and the replay")
+    parser.add_argument(
+        "--reuse", action="store_true", help="skip the build (full sync, first judgment)"
+    )
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
@@ -157,7 +159,7 @@ def main() -> None:
             seconds, rss, output = timed([*base, "refresh"], {**env, "SLA_TRACKER_NOW": now})
             rows.append(("first judgment after the backfill", f"{seconds:.1f} s, {rss:.0f} MB"))
             print(*rows[-2:], sep="\n", flush=True)
-            replay(url, config, base, env, database)
+        replay(url, config, base, env, database)
         now = sim_now(url)
         env = {**env, "SLA_TRACKER_NOW": now}
         write_config(config, database, url, rules=True)
@@ -207,7 +209,7 @@ def replay(url: str, config: Path, base: list[str], env: dict[str, str], databas
             timed([*base, "classify", str(ticket_id), "--severity", "blocking", "--reason",
                    "bench", "--by", "bench"], run_env)  # fmt: skip
         for ticket_id in rng.sample(ids, min(5, len(ids))):
-            timed([*base, "exclude", str(ticket_id), "--reason", "customer_environment",
+            timed([*base, "exclude", str(ticket_id), "--reason", "network_failure",
                    "--note", "bench", "--from", now, "--to", "2026-12-04T10:00:00Z",
                    "--by", "bench"], run_env)  # fmt: skip
         companies = {item["company_id"] for item in json.loads(
