@@ -87,7 +87,12 @@ def test_a_broken_config_is_reported(tmp_path: Path) -> None:
 
 def test_check_config_with_defaults(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    assert run("check-config") == (0, "OK: built-in defaults (calendar fr-support, Europe/Paris)\n")
+    code, output = run("check-config")
+    assert (code, output.splitlines()[0]) == (
+        0,
+        "OK: built-in defaults (calendar fr-support, Europe/Paris)",
+    )
+    assert "Note: no alert channel configured" in output  # alerts would never leave
 
 
 def test_show_lists_windows_and_named_holidays() -> None:
