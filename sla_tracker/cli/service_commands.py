@@ -6,8 +6,8 @@ import contextlib
 import json
 import logging
 import os
+import platform
 import signal
-import socket
 import threading
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -162,7 +162,7 @@ def run_command(runtime: Runtime) -> None:
     if not settings.alert_channels:
         log.warning(NO_ALERT_CHANNEL)
     client = FreshdeskClient.from_settings(settings.freshdesk)
-    holder = f"sla-tracker pid {os.getpid()} on {socket.gethostname()}"
+    holder = f"sla-tracker pid {os.getpid()} on {platform.node()}"
     stopping = threading.Event()
     announced: list[bool] = []
 
