@@ -184,7 +184,7 @@ def tickets_table(
     for report in reports:
         company = report.company_name or (str(report.company_id) if report.company_id else "")
         table.rows.append([
-            f"{report.id}{' ⚠' if report.needs_review else ''}",
+            f"{'⚠ ' if report.needs_review else ''}{report.id}",  # ids stay aligned
             str(report.classification.severity.value),
             status_label(report.status, statuses),
             _clock_cell(report.response, now=now, threshold=threshold),
