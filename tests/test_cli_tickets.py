@@ -89,7 +89,10 @@ def test_ticket_for_people_shows_provenance_timeline_and_findings(config: Path) 
     assert code == 0
     assert "severity: blocking (rule blocking-fr)" in output
     assert "Mon 30 Nov 09:00  — → Open  [observed: creation" in output
-    assert "≠ Freshdesk fr_due_by 2026-11-30T09:00:00Z is 1 h 00 min earlier" in output
+    assert (
+        "Freshdesk fr_due_by Mon 30 Nov 10:00\n    ≠ Freshdesk's fr_due_by is 1 hr earlier than the deadline"
+        in output
+    )
     # due_by is Freshdesk's resolution target: shown beside the GTR, never a disagreement.
     assert "Freshdesk due_by Mon 30 Nov 13:00 (its resolution target" in output
     assert "deadline Thu 10 Dec 10:00 (in 9 days 21 hrs)" in output  # local, and how far

@@ -194,6 +194,16 @@ def tickets_table(
     return table
 
 
+def _disagreement(report: JudgedTicket, response: Clock) -> list[str]:
+    """Freshdesk's response target against the contract's, by how much (the judge found
+    the gap beyond its tolerance)."""
+    if not report.disagreements or report.fr_due_by is None or response.deadline is None:
+        return []
+    gap = (report.fr_due_by - response.deadline).total_seconds()
+    direction = "earlier" if gap < 0 else "later"
+    return [f"    ≠ Freshdesk's fr_due_by is {duration(gap, LANG)} {direction} than the deadline"]
+
+
 def _transition(change: TransitionRow, zone: tzinfo, statuses: Mapping[int, str]) -> str:
     """A status change with its names, how it is known and when the tracker saw it."""
     seen = "" if change.observed_at is None else local_instant(change.observed_at, zone, LANG)
@@ -299,7 +309,7 @@ def ticket_text(
         label, due, note = freshdesk[clock.name]
         lines.append(f"    {label} {'—' if due is None else local_instant(due, zone, LANG)}{note}")
         if clock.name == "response":
-            lines += [f"    ≠ {finding}" for finding in report.disagreements]
+            lines += _disagreement(report, clock)
     lines += [f"Needs review: {reason}" for reason in report.needs_review]
     return "\n".join(lines)
 
