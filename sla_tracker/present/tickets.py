@@ -174,7 +174,8 @@ def tickets_table(
     statuses: Mapping[int, str],
 ) -> FittedTable:
     """Tickets as rows that fit the terminal: id, severity, clocks never cut; status and
-    "subject · company" shortened to what is left."""
+    "subject · company" shortened to what is left. ``render`` draws it at the terminal's
+    width; ``.table(width)`` at any other."""
     table = FittedTable(
         title,
         [Column("id", justify="right"), Column("severity"), Column("status", flexible=True),
