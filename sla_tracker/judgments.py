@@ -323,6 +323,8 @@ def matches(report: JudgedTicket, filters: Filters, judgments: Judgments) -> boo
         and (not filters.at_risk or any(clock.at_risk(threshold) for clock in clocks))
         and (not filters.breached or any(clock.breached for clock in clocks))
         and (not filters.gtr_breached or report.restoration.breached)
+        and (filters.created_from is None or report.created_at >= filters.created_from)
+        and (filters.created_before is None or report.created_at < filters.created_before)
     )
 
 

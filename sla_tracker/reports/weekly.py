@@ -18,9 +18,10 @@ from sla_tracker.core.clocks import ClockState
 from sla_tracker.delivery.intents import deliver
 from sla_tracker.delivery.smtp import make_message, new_message_id, send
 from sla_tracker.judge import evaluate_tickets
+from sla_tracker.judgments import Judgments
 from sla_tracker.money import customer_periods, exposure
-from sla_tracker.policies import rules_fingerprint, verdict_from_json
 from sla_tracker.storage.deliveries import WEEKLY_REPORTS
+from sla_tracker.storage.judgments import Filters
 from sla_tracker.storage.reports import (
     latest_report_run,
     record_report_run,
@@ -137,23 +138,18 @@ def build_weekly_report(
     # that happened in it, money that accrued in it (and since 1 January); and the clocks
     # of the tickets created in the weeks before, for the trend.
     as_of = now
-    found = {
-        window: set(
-            relevant_ticket_ids(
-                engine,
-                start=window,
-                end=end,
-                restored_statuses=settings.restoration.restored_statuses,
-                fingerprint=rules_fingerprint(settings),
-                gtr_possible=_gtr_possible,
-            )
-        )
-        for window in (start, trend_start)
-    }
-    judged = evaluate_tickets(
-        engine, settings, calendar, now=as_of, ticket_ids=sorted(found[start] | found[trend_start])
+    kept = Judgments(engine, settings, calendar, as_of)
+    gtr_breached = [report.id for report in kept.tickets(Filters(gtr_breached=True))]
+    relevant = relevant_ticket_ids(
+        engine,
+        start=start,
+        end=end,
+        restored_statuses=settings.restoration.restored_statuses,
+        gtr_breached=gtr_breached,
     )
-    reports = [r for r in judged if r.id in found[start]]
+    reports = evaluate_tickets(engine, settings, calendar, now=as_of, ticket_ids=relevant)
+    # The trend's eight weeks of tickets need only their clocks: the kept judgments have them.
+    trend_tickets = kept.tickets(Filters(created_from=trend_start, created_before=end))
     this_week = [r for r in reports if start <= r.created_at < end]
     threshold = min(settings.alerts.thresholds, default=100) / 100
     january = datetime(start.year, 1, 1, tzinfo=calendar.zone)
@@ -171,7 +167,7 @@ def build_weekly_report(
         received={s: sum(1 for r in this_week if _severity(r) == s) for s in SEVERITIES},
         response=[_response(this_week, s) for s in ("blocking", "major")],
         restoration=_compliance("GTR", [r.restoration for r in this_week]),
-        trend=_trend(judged, trend_start, calendar),
+        trend=_trend(list(trend_tickets), trend_start, calendar),
         breaches=breaches,
         at_risk=_at_risk(reports, threshold),
         indemnities=_indemnities(in_week, in_year),
@@ -263,13 +259,6 @@ def _gaps(report: JudgedTicket) -> list[datetime]:
     """When the status changed and changed back unseen: why a ticket needs review."""
     history = report.history
     return [change.at for change in history.changes if change.kind == "gap"] if history else []
-
-
-def _gtr_possible(verdict: dict[str, Any] | None) -> bool:
-    """By the rules' stored verdict, as core decides it (channel and exclusions checked later)."""
-    if not verdict:
-        return True
-    return not verdict_from_json(verdict).gtr_reasons(accepted_channel=True, excluded=False)
 
 
 def _compliance(label: str, clocks: list[Any]) -> Compliance:

@@ -43,6 +43,8 @@ class Filters:
     at_risk: bool = False
     breached: bool = False
     gtr_breached: bool = False  # the restoration clock (GTR) past its target: indemnities
+    created_from: datetime | None = None  # created at or after
+    created_before: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,10 @@ def _criteria(filters: Filters, now: datetime) -> list[Any]:
         criteria.append(or_(*breached))
     if filters.gtr_breached:
         criteria.append(breached[1])
+    if filters.created_from is not None:
+        criteria.append(JUDGMENTS.c.created_at >= filters.created_from)
+    if filters.created_before is not None:
+        criteria.append(JUDGMENTS.c.created_at < filters.created_before)
     if filters.at_risk:  # only a clock still counting is at risk: the ticket is open
         criteria.append(JUDGMENTS.c.open.is_(True))
         criteria.append(

@@ -8,18 +8,16 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from sla_tracker.storage.bulk import fetch_rows
 from sla_tracker.storage.directory import agent_names, group_names
-from sla_tracker.storage.tables import ClassificationOverride, ReportRun, Ticket, table_of
+from sla_tracker.storage.tables import ReportRun, Ticket, table_of
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Collection
+    from collections.abc import Collection
 
-    from sqlalchemy import Connection, Engine
+    from sqlalchemy import Engine
 
 RUNS = table_of(ReportRun)
 BREACH_MARGIN = timedelta(days=62)  # creation → breach, pauses included, for the week's list
-MIN_GTR_OVERRUN = timedelta(days=3)  # 72 business hours never fit in less wall-clock time
 
 
 def relevant_ticket_ids(
@@ -28,20 +26,17 @@ def relevant_ticket_ids(
     start: datetime,
     end: datetime,
     restored_statuses: Collection[int],
-    fingerprint: str,
-    gtr_possible: Callable[[dict[str, Any] | None], bool],
+    gtr_breached: Collection[int],
 ) -> list[int]:
     """The tickets the report on [start, end) can be about, found without running their clocks.
 
     Kept: the week's tickets; tickets still open (risks, exposure, breaches); tickets of the
     two months before the week still unrestored when it began (breaches in the week); and,
-    for the year's indemnities, tickets possibly GTR-eligible (a stored verdict that
-    ``gtr_possible`` accepts, a person's decision, or a verdict from rules other than
-    ``fingerprint``) that took at least 3 days to restore — 72 business hours cannot pass
-    sooner. Each test can only keep too much, never too little.
+    for the indemnities of the week and the year, the tickets created before ``end`` among
+    ``gtr_breached`` (every ticket whose GTR clock is breached as the report is made, which
+    the kept judgments name). Each test can only keep too much, never too little.
     """
-    t, overrides = table_of(Ticket), table_of(ClassificationOverride)
-    january = datetime(start.year, 1, 1, tzinfo=start.tzinfo)
+    t = table_of(Ticket)
     restoration = func.coalesce(t.c.resolved_at, t.c.closed_at)
     is_open = or_(t.c.status.not_in(restored_statuses), restoration.is_(None))
     for_the_week = or_(
@@ -49,37 +44,14 @@ def relevant_ticket_ids(
         is_open,
         and_(t.c.created_at >= start - BREACH_MARGIN, restoration >= start),
     )
+    listed = [~t.c.deleted, ~t.c.spam, ~t.c.gone, t.c.created_at < end]
     with engine.connect() as connection:
-        took_three_days = (
-            _days_between(connection, restoration, t.c.created_at) >= MIN_GTR_OVERRUN.days
-        )
-        for_indemnities = and_(t.c.updated_at >= january, took_three_days)
-        query = select(t.c.id, for_the_week.label("for_the_week"), t.c.rule_fingerprint).where(
-            ~t.c.deleted,
-            ~t.c.spam,
-            ~t.c.gone,
-            t.c.created_at < end,
-            or_(for_the_week, for_indemnities),
-        )
-        decided = set(connection.execute(select(overrides.c.ticket_id).distinct()).scalars().all())
-        chosen, to_check = [], []
-        for ticket_id, week_related, rules in connection.execute(query).all():
-            if week_related or ticket_id in decided or rules != fingerprint:
-                chosen.append(ticket_id)
-            else:
-                to_check.append(ticket_id)
-        for part in (to_check[i : i + 5000] for i in range(0, len(to_check), 5000)):
-            columns = [t.c.id, t.c.rule_verdict]
-            found = fetch_rows(connection, columns, t.c.id.in_(part), order_by=[t.c.id])
-            chosen += [ticket_id for ticket_id, verdict in found if gtr_possible(verdict)]
+        chosen = set(connection.execute(select(t.c.id).where(*listed, for_the_week)).scalars())
+        candidates = sorted(set(gtr_breached) - chosen)
+        for part in (candidates[i : i + 500] for i in range(0, len(candidates), 500)):
+            query = select(t.c.id).where(*listed, t.c.id.in_(part))
+            chosen.update(connection.execute(query).scalars())
     return sorted(chosen)
-
-
-def _days_between(connection: Connection, later: Any, earlier: Any) -> Any:
-    """``later - earlier`` in days, as SQL (the databases differ in date arithmetic)."""
-    if connection.dialect.name == "postgresql":
-        return func.extract("epoch", later - earlier) / 86400
-    return func.julianday(later) - func.julianday(earlier)
 
 
 def latest_report_run(engine: Engine, week: str) -> dict[str, Any] | None:

@@ -426,7 +426,7 @@ class TicketJudgment(SQLModel, table=True):
     group_id: int | None = _big_id()
     responder_id: int | None = _big_id()
     severity: str
-    created_at: datetime = _instant(nullable=False)
+    created_at: datetime = _instant(nullable=False, index=True)
     response_breach_at: datetime | None = _instant(index=True)
     restoration_breach_at: datetime | None = _instant(index=True)
     response_risk_at: datetime | None = _instant(index=True)
