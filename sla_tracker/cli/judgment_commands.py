@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from sla_tracker.core.instants import format_instant
+from sla_tracker.cli.base import local_time
 
 if TYPE_CHECKING:
     from sla_tracker.cli.base import Runtime
@@ -26,17 +26,10 @@ def judgments_of(runtime: Runtime) -> Judgments:
 def refresh_with_progress(runtime: Runtime, *, thorough: bool = False) -> int:
     """Judge and keep every stale ticket, with a progress bar on a terminal; ``thorough``
     checks every ticket rather than only those writers marked."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+    from sla_tracker.present.output import judgment_progress
 
-    judgments = judgments_of(runtime)
-    columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with Progress(*columns, transient=True) as progress:
-        task = progress.add_task("refreshing judgments", total=None)
-
-        def advanced(done: int, total: int) -> None:
-            progress.update(task, completed=done, total=total)
-
-        return judgments.refresh(thorough=thorough, progress=advanced)
+    with judgment_progress() as progress:
+        return judgments_of(runtime).refresh(thorough=thorough, progress=progress)
 
 
 @click.command("refresh")
@@ -53,7 +46,7 @@ def refresh_command(runtime: Runtime) -> None:
         sla-tracker refresh
     """
     count = refresh_with_progress(runtime, thorough=True)
-    click.echo(f"{count} ticket(s) judged and kept as of {format_instant(runtime.now)}")
+    click.echo(f"{count} ticket(s) judged and kept as of {local_time(runtime, runtime.now)}")
 
 
 @click.command("verify")
@@ -80,8 +73,8 @@ def verify_command(runtime: Runtime, sample: int | None) -> None:
     if differences:
         raise click.ClickException(
             f"{len(differences)} difference(s) between kept judgments and history "
-            f"({checked} ticket(s) as of {format_instant(runtime.now)}); "
+            f"({checked} ticket(s) as of {local_time(runtime, runtime.now)}); "
             "`sla-tracker refresh` after deleting them recomputes them"
         )
     click.echo(f"OK: {checked} ticket(s) agree with their history as of "
-               f"{format_instant(runtime.now)}")  # fmt: skip
+               f"{local_time(runtime, runtime.now)}")  # fmt: skip

@@ -13,8 +13,6 @@ from typing import TYPE_CHECKING
 
 import click
 
-from sla_tracker.core.instants import format_instant
-
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator
     from datetime import datetime
@@ -127,7 +125,9 @@ class Listing:
         rest = 0
         if shown_limit is not None and len(shown) == shown_limit:
             rest = self._count() - len(shown)
-        when = format_instant(self.now)
+        from sla_tracker.cli.base import local_time
+
+        when = local_time(self.runtime, self.now)
         title = f"{len(shown)} ticket(s) as of {when}"
         if rest:
             title = f"{len(shown)} of {len(shown) + rest} ticket(s) as of {when}, most urgent first"

@@ -14,7 +14,15 @@ from typing import TYPE_CHECKING, Any
 from icalendar import Calendar, Event
 from rich import box
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 from rich.text import Text
 
@@ -39,6 +47,20 @@ def sync_progress() -> Iterator[Callable[[int], None]]:
     with Progress(*columns, console=console, transient=True) as progress:
         task = progress.add_task("syncing tickets…", total=None)
         yield lambda count: progress.update(task, description=f"syncing tickets… {count:,}")
+
+
+@contextlib.contextmanager
+def judgment_progress() -> Iterator[Callable[[int, int], None]]:
+    """A progress bar of tickets judged on a terminal (on stderr); silence in a pipe or a log."""
+    console = Console(stderr=True)
+    if not console.is_terminal:
+        yield lambda _done, _total: None
+        return
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TimeRemainingColumn())  # fmt: skip
+    with Progress(*columns, console=console, transient=True) as progress:
+        task = progress.add_task("judging tickets", total=None)
+        yield lambda done, total: progress.update(task, completed=done, total=total)
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
