@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 
 from sla_tracker.helpdesk.freshdesk.simulator.server import Fault, Simulator, make_state
 from sla_tracker.storage.engine import LockLostError
-from sla_tracker.storage.locks import SERVICE_LOCK_KEY, service_lock
+from sla_tracker.storage.locks import SERVICE_LOCK_KEY, schema_lock_key, service_lock
 from sla_tracker.storage.schema import open_store
 from tests.conftest import POSTGRES_URL
 
@@ -83,7 +83,7 @@ def _lose_lock(url: str) -> None:
                 "AND objid = :k AND database = (SELECT oid FROM pg_database "
                 "WHERE datname = current_database())"
             ),
-            {"k": SERVICE_LOCK_KEY},
+            {"k": schema_lock_key(connection, SERVICE_LOCK_KEY)},
         ).scalar_one()
         connection.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
     engine.dispose()

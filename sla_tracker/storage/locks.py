@@ -95,6 +95,7 @@ def exclusive(
             if holder:
                 name = text("SELECT set_config('application_name', :n, false)")
                 connection.execute(name, {"n": holder})
+            key = schema_lock_key(connection, key)
             try_lock = text("SELECT pg_try_advisory_lock(:k)")
             while not connection.execute(try_lock, {"k": key}).scalar():
                 on_busy()
@@ -137,7 +138,8 @@ def lock_holder(engine: Engine) -> str | None:
             "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
         )
         with engine.connect() as connection:
-            return connection.execute(query, {"k": SERVICE_LOCK_KEY % 2**32}).scalar()
+            key = schema_lock_key(connection, SERVICE_LOCK_KEY)
+            return connection.execute(query, {"k": key % 2**32}).scalar()
     database = engine.url.database
     path = Path(f"{database}.service.lock")
     if not database or not path.exists():
@@ -149,6 +151,13 @@ def lock_holder(engine: Engine) -> str | None:
             return handle.read().strip() or "another process"
         fcntl.flock(handle, fcntl.LOCK_UN)
     return None
+
+
+def schema_lock_key(connection: Any, key: int) -> int:
+    """Advisory locks are per PostgreSQL database; stores in two schemas of one database
+    (``options=-csearch_path=…``) are two stores, so the lock key includes the schema."""
+    schema = connection.execute(text("SELECT current_schema()")).scalar()
+    return zlib.crc32(f"{key}:{schema}".encode())
 
 
 def _wait_or_give_up(deadline: float) -> None:
