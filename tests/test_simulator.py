@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 import requests
 
-from sla_tracker.helpdesk.freshdesk.simulator.dataset import LazyTickets
+from sla_tracker.helpdesk.freshdesk.simulator.dataset import LazyTickets, _PackedIndex
 from sla_tracker.helpdesk.freshdesk.simulator.server import (
     Fault,
     Simulator,
@@ -169,7 +170,11 @@ def test_groups_and_agents_match_the_tickets_groups_and_responders(sim: Simulato
     assert len({t["responder_id"] for t in answered}) > 1
 
 
-def test_a_lazy_account_generates_tickets_on_demand_and_indexes_them_exactly() -> None:
+@pytest.mark.parametrize("rebuild_above", [2_000, 0])  # moved in place, or in one pass
+def test_a_lazy_account_generates_tickets_on_demand_and_indexes_them_exactly(
+    rebuild_above: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_PackedIndex, "REBUILD_ABOVE", rebuild_above)
     state = make_state(seed=3, tickets=600, now=NOW, lazy=True)
     tickets = state.dataset.tickets
     assert isinstance(tickets, LazyTickets) and tickets[17] == tickets[17]  # deterministic
@@ -187,6 +192,14 @@ def test_a_lazy_account_generates_tickets_on_demand_and_indexes_them_exactly() -
     state.mark(7, purged=True)
     state.advance(3 * 86400)
     assert index() == brute_force() and 7 not in {ticket_id for _, ticket_id in index()}
+    rng = random.Random(5)  # the index is brought forward, not rebuilt: any sequence
+    for step in range(40):
+        if step % 3 == 0:
+            state.change(rng.randrange(1, 600), "customer_reply")
+        state.advance(rng.choice([60, 3600, 6 * 3600]))
+        assert index() == brute_force()
+    state.set_clock(state.now - 86400)  # back in time: rebuilt
+    assert index() == brute_force()
     with Simulator(state) as sim:
         assert get(sim, "/api/v2/tickets/5").json()["status"] == 3
         deleted = get(sim, "/api/v2/tickets", filter="deleted", updated_since="2020-01-01").json()

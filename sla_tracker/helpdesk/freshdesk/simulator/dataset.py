@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 from array import array
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right, insort
 from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -320,6 +320,13 @@ class LazyTickets(MutableMapping[int, SimTicket]):
         self._kept: dict[int, SimTicket] = {}
         self._settled = array("q", (self._generate(ticket_id).updated_at(SETTLED)
                                     for ticket_id in self))  # fmt: skip
+        self._shift = len(self._created).bit_length()
+        # The last index built, the instant it is for, and what can move it later: the next
+        # change of each generated ticket still to change, and each kept ticket's key.
+        self._index: _PackedIndex | None = None
+        self._index_now = 0
+        self._pending = array("q")
+        self._indexed_kept: dict[int, int | None] = {}
 
     def _generate(self, ticket_id: int) -> SimTicket:
         rng = random.Random(self._seed * 1_000_003 + ticket_id)
@@ -347,23 +354,76 @@ class LazyTickets(MutableMapping[int, SimTicket]):
         return len(self._created)
 
     def updated_index(self, now: int, visible: Callable[[SimTicket], bool]) -> UpdatedIndex:
-        """The index at ``now``: only tickets with events still to come are generated."""
-        shift = len(self._created).bit_length()
-        keys = []
+        """The index at ``now``, brought forward from the last one when the clock has not gone
+        back: only the tickets whose next event falls in between, and the kept ones, are
+        looked at again (a poll after a few minutes costs milliseconds, not a rebuild)."""
+        index = self._index
+        if index is None or now < self._index_now:
+            index = self._index = self._build_index(now, visible)
+        else:
+            self._bring_forward(index, now, visible)
+        self._index_now = now
+        return index
+
+    def _key(self, ticket: SimTicket, now: int) -> int | None:
+        if ticket.created_at > now:
+            return None
+        return ticket.updated_at(now) << self._shift | ticket.id
+
+    def _next_change(self, ticket: SimTicket, now: int) -> int | None:
+        """When the ticket's ``updated_at`` next moves after ``now`` (None: never again)."""
+        if ticket.created_at > now:
+            return ticket.created_at
+        later = ticket.event_times[bisect_right(ticket.event_times, now) :]
+        return next((at for at in later if at > ticket.created_at), None)
+
+    def _build_index(self, now: int, visible: Callable[[SimTicket], bool]) -> _PackedIndex:
+        keys, pending = [], []
+        self._indexed_kept = {}
         for ticket_id, (created, settled) in enumerate(
             zip(self._created, self._settled, strict=True), 1
         ):
-            if created > now:
-                break  # ids follow creation: none after this one exists yet
             if (kept := self._kept.get(ticket_id)) is not None:
-                if not visible(kept):
-                    continue
-                updated = kept.updated_at(now)
+                key = self._key(kept, now) if visible(kept) else None
+                self._indexed_kept[ticket_id] = key
+            elif created <= now and settled <= now:  # most tickets: nothing to generate
+                key = settled << self._shift | ticket_id
             else:
-                updated = settled if settled <= now else self[ticket_id].updated_at(now)
-            keys.append(updated << shift | ticket_id)
+                ticket = self._generate(ticket_id)
+                key = self._key(ticket, now)
+                if (at := self._next_change(ticket, now)) is not None:
+                    pending.append(at << self._shift | ticket_id)
+            if key is not None:
+                keys.append(key)
         keys.sort()
-        return _PackedIndex(array("q", keys), shift)
+        pending.sort()
+        self._pending = array("q", pending)
+        return _PackedIndex(array("q", keys), self._shift)
+
+    def _bring_forward(
+        self, index: _PackedIndex, now: int, visible: Callable[[SimTicket], bool]
+    ) -> None:
+        before, mask = self._index_now, (1 << self._shift) - 1
+        due = bisect_right(self._pending, now << self._shift | mask)
+        moves: list[tuple[int | None, int | None]] = []
+        for packed in self._pending[:due]:
+            ticket_id = packed & mask
+            if ticket_id in self._kept:
+                continue  # kept tickets are looked at below
+            ticket = self._generate(ticket_id)
+            moves.append((self._key(ticket, before), self._key(ticket, now)))
+            if (at := self._next_change(ticket, now)) is not None:
+                insort(self._pending, at << self._shift | ticket_id)
+        del self._pending[:due]
+        for ticket_id, kept in self._kept.items():
+            if ticket_id in self._indexed_kept:
+                old = self._indexed_kept[ticket_id]
+            else:  # newly kept: indexed as generated until now
+                old = self._key(self._generate(ticket_id), before)
+            new = self._key(kept, now) if visible(kept) else None
+            moves.append((old, new))
+            self._indexed_kept[ticket_id] = new
+        index.move([(old, new) for old, new in moves if old != new])
 
     def may_change_after(self, instant: int) -> Iterator[SimTicket]:
         """Tickets whose ``updated_at`` can still move after ``instant`` (others are settled)."""
@@ -375,8 +435,23 @@ class LazyTickets(MutableMapping[int, SimTicket]):
 class _PackedIndex:
     """An :class:`UpdatedIndex` as one 64-bit integer per ticket: updated_at, then the id."""
 
+    REBUILD_ABOVE = 2_000  # moves beyond which one sorted pass beats a memmove each
+
     def __init__(self, keys: array[int], shift: int) -> None:
         self._keys, self._shift, self._mask = keys, shift, (1 << shift) - 1
+
+    def move(self, moves: list[tuple[int | None, int | None]]) -> None:
+        """Replace keys (None: none before, or none after), keeping the order."""
+        gone = [old for old, _ in moves if old is not None]
+        added = [new for _, new in moves if new is not None]
+        if len(gone) + len(added) > self.REBUILD_ABOVE:
+            dropped = set(gone)
+            self._keys = array("q", sorted([*(k for k in self._keys if k not in dropped), *added]))
+            return
+        for key in gone:
+            del self._keys[bisect_left(self._keys, key)]
+        for key in added:
+            insort(self._keys, key)
 
     def __len__(self) -> int:
         return len(self._keys)
