@@ -59,8 +59,9 @@ def write_config(folder: Path, sim: Simulator, name: str) -> Path:
 
 
 def sync_process(config: Path) -> subprocess.Popen[bytes]:
+    """The sync alone (its crash safety is under test): judging is left to `refresh`."""
     env = {**os.environ, "SLA_TRACKER_NOW": NOW, "SLA_TRACKER_FRESHDESK_API_KEY": "sim-key"}
-    command = [sys.executable, "-m", "sla_tracker", "--config", str(config), "sync"]
+    command = [sys.executable, "-m", "sla_tracker", "--config", str(config), "sync", "--no-judge"]
     return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
@@ -74,6 +75,11 @@ def snapshot(database: Path) -> dict[str, list[tuple[object, ...]]]:
             )
             for table, columns in COMPARED.items()
         }
+
+
+def _judgment_count(database: Path) -> int:
+    with create_engine(f"sqlite:///{database}").connect() as connection:
+        return int(connection.execute(text("SELECT count(*) FROM ticket_judgment")).scalar_one())
 
 
 def _ticket_count(database: Path) -> int:
@@ -140,6 +146,19 @@ def test_sync_command_prints_a_one_line_summary(simulator: Simulator, tmp_path: 
     assert (
         line.startswith("Synced in ") and "new and 0 updated tickets" in line and "credits" in line
     )
+    assert _judgment_count(tmp_path / "cli.db") == 4_000  # kept by the sync
+
+
+def test_sync_no_judge_only_polls_and_refresh_keeps_the_judgments(
+    simulator: Simulator, tmp_path: Path
+) -> None:
+    config = write_config(tmp_path, simulator, "backfill")
+    env = {"SLA_TRACKER_NOW": NOW, "SLA_TRACKER_FRESHDESK_API_KEY": "sim-key"}
+    result = CliRunner().invoke(cli, ["--config", str(config), "sync", "--no-judge"], env=env)
+    assert result.exit_code == 0, result.output
+    assert _judgment_count(tmp_path / "backfill.db") == 0
+    result = CliRunner().invoke(cli, ["--config", str(config), "refresh"], env=env)
+    assert result.exit_code == 0 and "4000 ticket(s) judged and kept" in result.output
 
 
 def test_sync_without_a_key_says_where_to_put_it(simulator: Simulator, tmp_path: Path) -> None:

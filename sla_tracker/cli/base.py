@@ -311,7 +311,9 @@ def check_config(runtime: Runtime) -> None:
         click.echo(f"Note: {NO_ALERT_CHANNEL}")
 
 
-def _sync(runtime: Runtime, client: HelpdeskClient, **options: Any) -> SyncSummary:
+def _sync(
+    runtime: Runtime, client: HelpdeskClient, *, judge: bool = True, **options: Any
+) -> SyncSummary:
     from sla_tracker.cli.judgment_commands import refresh_with_progress
     from sla_tracker.present.output import sync_progress
     from sla_tracker.sync import sync_once
@@ -322,7 +324,8 @@ def _sync(runtime: Runtime, client: HelpdeskClient, **options: Any) -> SyncSumma
         )
     # A writing command keeps the judgments of what it polled (and the rules' verdicts with
     # them): reads never write.
-    refresh_with_progress(runtime)
+    if judge:
+        refresh_with_progress(runtime)
     return report
 
 

@@ -33,20 +33,31 @@ if TYPE_CHECKING:
 @click.option("--full", is_flag=True, help="Re-read every ticket since sync.start_date.")
 @click.option("--since", callback=_optional_instant, help="Re-read tickets updated since INSTANT.")
 @click.option("--reconcile", is_flag=True, help="Also re-read open tickets by id now.")
+@click.option(
+    "--no-judge",
+    "judge",
+    flag_value=False,
+    default=True,
+    help="Only poll: leave keeping the judgments to the service or `refresh` (a backfill).",
+)
 @click.pass_obj
-def sync_command(runtime: Runtime, full: bool, since: datetime | None, reconcile: bool) -> None:
-    """Poll Freshdesk into the database (incremental; safe to interrupt and rerun).
+def sync_command(
+    runtime: Runtime, full: bool, since: datetime | None, reconcile: bool, judge: bool
+) -> None:
+    """Poll Freshdesk into the database (incremental; safe to interrupt and rerun), then keep
+    the judgments of the tickets it changed.
 
     \b
     Example:
         SLA_TRACKER_FRESHDESK_API_KEY=... sla-tracker sync
         sla-tracker sync --since 2026-11-01T00:00:00Z
+        sla-tracker sync --full --no-judge && sla-tracker refresh
     """
     from sla_tracker.helpdesk.freshdesk.client import FreshdeskClient
 
     client = FreshdeskClient.from_settings(runtime.settings.freshdesk)
     with _sigterm_stops_the_sync():
-        report = _sync(runtime, client, full=full, since=since, reconcile=reconcile)
+        report = _sync(runtime, client, judge=judge, full=full, since=since, reconcile=reconcile)
     click.echo(report.summary())
 
 
