@@ -50,7 +50,10 @@ if TYPE_CHECKING:
     from sla_tracker.storage.locks import HeldLock
 
 LOG = logging.getLogger("sla_tracker.service")
-AT_RISK, BREACHED = Filters(at_risk=True), Filters(breached=True)
+# Alerts are due only on clocks still counting (at risk, or running past their target): the
+# ticket is open, which the kept judgments' index on open tickets finds at once.
+AT_RISK = Filters(only_open=True, at_risk=True)
+BREACHED = Filters(only_open=True, breached=True)
 VERIFY_SAMPLE = 1_000  # tickets recomputed from history once a day to check kept judgments
 
 
