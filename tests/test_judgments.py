@@ -285,3 +285,24 @@ def test_stale_tickets_are_found_by_index_once_every_judgment_has_the_settings(
     keep_judgments(account.engine, [judgments._row(report)], last_mark=seen.last_mark)
     assert judgments.stale() == ids[:1]
     assert judgments.refresh() == 1 and judgments.stale() == []
+
+
+def test_a_read_with_many_stale_judgments_says_it_answers_from_history(
+    account: Account, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """After a change of settings every judgment is stale: the answer is still exact (judged
+    from history) and the read says so, with how many tickets wait for a refresh."""
+    import sla_tracker.judgments
+
+    monkeypatch.setattr(sla_tracker.judgments, "STALE_NOTICE", 50)
+    now = _last_poll(account) + timedelta(hours=2)
+    other = account.settings.model_copy(
+        update={"alerts": account.settings.alerts.model_copy(update={"thresholds": (40, 80)})}
+    )
+    judgments = account.kept(now, other)
+    stale = len(judgments.stale())
+    with caplog.at_level("WARNING", logger="sla_tracker.judgments"):
+        found = [r.id for r in judgments.tickets(Filters(only_open=True))]
+    assert f"refreshing {stale} tickets" in caplog.text
+    expected = evaluate_tickets(account.engine, other, account.calendar, now=now)
+    assert found == [r.id for r in sorted(expected, key=listing_order) if r.open]
