@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-import textwrap
 from dataclasses import dataclass
 from itertools import islice
 from typing import TYPE_CHECKING
@@ -22,7 +21,7 @@ if TYPE_CHECKING:
     from sla_tracker.storage.judgments import Filters
 
 TABLE_CHROME = 8  # lines around a table's rows: title, header, rules, the "more" line, prompt
-BATCH = 500  # rows rendered at a time when streaming CSV
+BATCH = 500  # rows rendered and written at a time when streaming JSON or CSV
 
 
 @dataclass
@@ -88,15 +87,18 @@ class Listing:
         return judgments.count(self.filters)
 
     def stream_json(self) -> None:
-        """A JSON array written item by item: memory stays flat however many tickets match."""
+        """A JSON array written item by item, one ticket per line: memory stays flat however
+        many tickets match, and each line is encoded by the C encoder (an indented dump
+        takes Python's, about ten times slower)."""
         from sla_tracker.present.tickets import ticket_json
 
-        first = True
-        for report in self._judgments():
-            item = json.dumps(ticket_json(report), ensure_ascii=False, indent=2)
-            click.echo(("[\n" if first else ",\n") + textwrap.indent(item, "  "), nl=False)
-            first = False
-        click.echo("[]" if first else "\n]")
+        reports = self._judgments()
+        opening = "[\n"
+        while batch := list(islice(reports, BATCH)):
+            items = ",\n".join(json.dumps(ticket_json(r), ensure_ascii=False) for r in batch)
+            click.echo(opening + items, nl=False)
+            opening = ",\n"
+        click.echo("[]" if opening == "[\n" else "\n]")
 
     def stream_csv(self) -> None:
         from sla_tracker.present.tickets import tickets_csv
