@@ -52,6 +52,14 @@ def _own_cache_folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None
 
 
 @pytest.fixture(autouse=True)
+def _no_terminal_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Output widths come from each test, never from the runner's terminal (pytest-xdist's
+    workers, for one, export COLUMNS=80)."""
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.delenv("LINES", raising=False)
+
+
+@pytest.fixture(autouse=True)
 def _odd_local_zone(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Run every test in a local zone that is neither UTC nor Paris: a hidden local read fails."""
     monkeypatch.setenv("TZ", "Asia/Kathmandu")
