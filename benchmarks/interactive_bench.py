@@ -165,7 +165,7 @@ def main() -> None:
             replay(url, config, base, env, database)
         now = sim_now(url)
         env = {**env, "SLA_TRACKER_NOW": now}
-        write_config(config, database, url, rules=True)
+        write_config(config, database, url, rules=not args.no_replay)  # as last judged
         ticket_id = open_ticket(base, env)
         measured = {
             "`sla-tracker --help`": [*CLI, "--help"],
