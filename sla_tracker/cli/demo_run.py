@@ -32,6 +32,7 @@ from sla_tracker.storage.audit import status_names
 from sla_tracker.storage.companies import company_custom_fields
 from sla_tracker.storage.engine import owner_only, sqlite_url
 from sla_tracker.storage.judging import company_names
+from sla_tracker.storage.reports import team_names
 from sla_tracker.sync import sync_once
 
 if TYPE_CHECKING:
@@ -179,8 +180,10 @@ def _demo_report_and_alerts(runtime: Runtime, now: datetime, folder: Path) -> st
         render_weekly_report(built, language=language, calendar=calendar_).html, encoding="utf-8"
     )
     events = due_events(_reports(runtime, now=now), runtime.settings.alerts.thresholds)
+    groups, agents = team_names(runtime.engine)
     digest = render_alerts(events, language=language, zone=calendar_.zone, now=now,
-                           freshdesk=runtime.settings.freshdesk)  # fmt: skip
+                           freshdesk=runtime.settings.freshdesk, groups=groups,
+                           agents=agents)  # fmt: skip
     alerts_path = folder / "alerts.txt"
     alerts_path.write_text(f"Subject: {digest.subject}\n\n{digest.text.strip()}\n", "utf-8")
     click.echo(f"Weekly report of {week}: {report_path}")
