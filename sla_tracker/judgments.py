@@ -94,6 +94,7 @@ class Judgments:
         self.fingerprint = judgment_fingerprint(self.settings, self.calendar)
         self.threshold = listing_threshold(self.settings)
         self.tolerance = self.settings.crosscheck.tolerance_minutes * 60
+        self._stale_cache: list[JudgedTicket] | None = None
 
     def _judge(self, ticket_ids: list[int], *, keep_verdicts: bool = False) -> list[JudgedTicket]:
         """Judge these tickets from their history (the reference)."""
@@ -173,6 +174,23 @@ class Judgments:
         with self.engine.connect() as connection:
             return stale_ids(connection, self.fingerprint, self.now).ids
 
+    def _judged_stale(self) -> list[JudgedTicket]:
+        """The listed stale tickets judged from history, once per instance (a listing and its
+        count ask for them both), in ``listing_order``."""
+        if self._stale_cache is None:
+            stale = self.stale()
+            if len(stale) > STALE_NOTICE:
+                log.warning(
+                    "refreshing %d tickets: their kept judgments are out of date (new polls, "
+                    "or other rules, calendar or clock settings); answering from their history "
+                    "meanwhile, which is slower. `sla-tracker refresh` (or the service) keeps "
+                    "them.",
+                    len(stale),
+                )
+            judged = [report for report in self._judge(stale) if report.listed]
+            self._stale_cache = sorted(judged, key=listing_order)
+        return self._stale_cache
+
     def tickets(
         self, filters: Filters = EVERYTHING, *, limit: int | None = None
     ) -> Iterator[JudgedTicket]:
@@ -181,20 +199,7 @@ class Judgments:
         Kept judgments stream from SQL; the few stale tickets are judged from history and
         merged in, so the answer is always current.
         """
-        stale = self.stale()
-        if len(stale) > STALE_NOTICE:
-            log.warning(
-                "refreshing %d tickets: their kept judgments are out of date (new polls, or "
-                "other rules, calendar or clock settings); answering from their history "
-                "meanwhile, which is slower. `sla-tracker refresh` (or the service) keeps them.",
-                len(stale),
-            )
-        fresh = [
-            report
-            for report in self._judge(stale)
-            if report.listed and matches(report, filters, self)
-        ]
-        fresh.sort(key=listing_order)
+        fresh = [report for report in self._judged_stale() if matches(report, filters, self)]
         with self.engine.connect() as connection:
             names = company_names(connection)
             kept = (
@@ -209,10 +214,7 @@ class Judgments:
 
     def count(self, filters: Filters = EVERYTHING) -> int:
         """How many listed tickets match ``filters`` at ``now``."""
-        stale = self.stale()
-        fresh = sum(
-            1 for report in self._judge(stale) if report.listed and matches(report, filters, self)
-        )
+        fresh = sum(1 for report in self._judged_stale() if matches(report, filters, self))
         with self.engine.connect() as connection:
             return fresh + count_kept(connection, self.fingerprint, self.now, filters)
 

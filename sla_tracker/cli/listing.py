@@ -7,6 +7,7 @@ import json
 import shutil
 import sys
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import islice
 from typing import TYPE_CHECKING
 
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 
     from sla_tracker.cli.base import Runtime
     from sla_tracker.judge import JudgedTicket
+    from sla_tracker.judgments import Judgments
     from sla_tracker.storage.judgments import Filters
 
 TABLE_CHROME = 8  # lines around a table's rows: title, header, rules, the "more" line, prompt
@@ -58,10 +60,9 @@ class Listing:
 
     def _judgments(self) -> Iterator[JudgedTicket]:
         """Every match, most urgent first (``listing_order``), or in ``--sort`` order."""
-        from sla_tracker.judgments import Judgments, listing_order, matches
+        from sla_tracker.judgments import listing_order, matches
 
-        judgments = Judgments(self.runtime.engine, self.runtime.settings,
-                              self.runtime.calendar(None), self.now)  # fmt: skip
+        judgments = self._kept
         found: Iterable[JudgedTicket]
         if self.from_history:
             found = sorted(
@@ -78,13 +79,18 @@ class Listing:
 
     def _count(self) -> int:
         """How many tickets match: counted in SQL when the filters all run there."""
-        from sla_tracker.judgments import Judgments
-
         if self.from_history or self.needs_review:
             return sum(1 for _ in self._judgments())
-        judgments = Judgments(self.runtime.engine, self.runtime.settings,
-                              self.runtime.calendar(None), self.now)  # fmt: skip
-        return judgments.count(self.filters)
+        return self._kept.count(self.filters)
+
+    @cached_property
+    def _kept(self) -> Judgments:
+        """One view of the kept judgments per listing: the stale tickets it judges from
+        history serve both the rows and their count."""
+        from sla_tracker.judgments import Judgments
+
+        runtime = self.runtime
+        return Judgments(runtime.engine, runtime.settings, runtime.calendar(None), self.now)
 
     def stream_json(self) -> None:
         """A JSON array written item by item, one ticket per line: memory stays flat however
