@@ -31,6 +31,7 @@ from sla_tracker.policies import fingerprint, verdict_from_json, verdict_to_json
 from sla_tracker.storage.judging import company_names
 from sla_tracker.storage.judgments import (
     Filters,
+    analyze_judgments,
     count_kept,
     judged_rows,
     keep_judgments,
@@ -128,6 +129,8 @@ class Judgments:
                 progress(min(start + CHUNK_SIZE, len(ids)), len(ids))
         if ticket_ids is None and stale.full:
             record_full_refresh(self.engine, self.fingerprint)
+        if len(ids) >= ANALYZE_AFTER:
+            analyze_judgments(self.engine)
         return len(ids)
 
     def _row(self, report: JudgedTicket) -> dict[str, Any]:
@@ -280,6 +283,7 @@ class Judgments:
         return differences
 
 
+ANALYZE_AFTER = 10_000  # judgments kept by one refresh after which the statistics are renewed
 STALE_NOTICE = 2_000  # more stale tickets than this: say the answer waits on a refresh
 
 

@@ -306,3 +306,15 @@ def test_a_read_with_many_stale_judgments_says_it_answers_from_history(
     assert f"refreshing {stale} tickets" in caplog.text
     expected = evaluate_tickets(account.engine, other, account.calendar, now=now)
     assert found == [r.id for r in sorted(expected, key=listing_order) if r.open]
+
+
+def test_the_statistics_are_renewed_after_a_large_refresh(store_url: str) -> None:
+    """After a backfill the planner must know the kept judgments (PostgreSQL scanned a million
+    rows for a listing of a few until autovacuum ran): ANALYZE runs on both databases."""
+    from sla_tracker.storage.judgments import analyze_judgments
+
+    engine = open_store(store_url)
+    try:
+        analyze_judgments(engine)
+    finally:
+        engine.dispose()

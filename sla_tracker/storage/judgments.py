@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, delete, func, or_, select
+from sqlalchemy import and_, delete, func, or_, select, text
 
 from sla_tracker.storage.tables import (
     JudgmentDirty,
@@ -87,6 +87,14 @@ def _mark(connection: Connection, ticket_ids: Iterable[int]) -> None:
     rows = [{"ticket_id": ticket_id} for ticket_id in sorted(set(ticket_ids))]
     if rows:
         connection.execute(DIRTY.insert(), rows)
+
+
+def analyze_judgments(engine: Engine) -> None:
+    """Refresh the planner's statistics after many judgments were written: without them a
+    database that has just kept a million judgments scans them all for a listing of a few
+    (0.7 s rather than 2 ms for ``--open --at-risk`` on PostgreSQL) until autovacuum runs."""
+    with engine.begin() as connection:
+        connection.execute(text("ANALYZE ticket_judgment"))
 
 
 def record_full_refresh(engine: Engine, fingerprint: str) -> None:
