@@ -7,12 +7,13 @@ caller rendered before sending it, so it is delivered at least once and never as
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from email import message_from_string
 from email.policy import default
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sla_tracker.core.clocks import ClockState
 from sla_tracker.delivery.intents import deliver
@@ -32,7 +33,7 @@ from sla_tracker.storage.runs import sync_runs_between
 from sla_tracker.storage.sync_state import quarantined_records
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
 
     from sla_tracker.config import Settings, SmtpSettings
     from sla_tracker.core.calendar import BusinessCalendar
@@ -167,7 +168,7 @@ def build_weekly_report(
         received={s: sum(1 for r in this_week if _severity(r) == s) for s in SEVERITIES},
         response=[_response(this_week, s) for s in ("blocking", "major")],
         restoration=_compliance("GTR", [r.restoration for r in this_week]),
-        trend=_trend(list(trend_tickets), trend_start, calendar),
+        trend=_trend(trend_tickets, trend_start, calendar),
         breaches=breaches,
         at_risk=_at_risk(reports, threshold),
         indemnities=_indemnities(in_week, in_year),
@@ -206,25 +207,50 @@ def _response(reports: list[JudgedTicket], severity: str) -> Compliance:
 
 
 def _trend(
-    reports: list[JudgedTicket], first: datetime, calendar: BusinessCalendar
+    reports: Iterable[JudgedTicket], first: datetime, calendar: BusinessCalendar
 ) -> list[TrendWeek]:
-    weeks = []
+    """Eight weeks of compliance in one pass over their tickets, keeping of each clock only
+    what the compliance needs (a million-ticket account has 300,000 tickets in eight weeks)."""
+    labels, bounds = [], []
     for offset in range(TREND_WEEKS):
         start = (first + timedelta(weeks=offset)).astimezone(calendar.zone)
         year, number, _ = start.date().isocalendar()
-        label = f"{year}-W{number:02d}"
-        week_start, week_end = week_bounds(label, calendar)
-        created = [r for r in reports if week_start <= r.created_at < week_end]
-        weeks.append(
-            TrendWeek(
-                label,
-                week_start,
-                blocking=_response(created, "blocking"),
-                major=_response(created, "major"),
-                restoration=_compliance("GTR", [r.restoration for r in created]),
-            )
+        labels.append(f"{year}-W{number:02d}")
+        bounds.append(week_bounds(labels[-1], calendar))
+    series: list[dict[str, list[_Counted]]] = [
+        {"blocking": [], "major": [], "GTR": []} for _ in labels
+    ]
+    starts = [start for start, _end in bounds]
+    for report in reports:
+        index = bisect_right(starts, report.created_at) - 1
+        if index < 0 or report.created_at >= bounds[index][1]:
+            continue
+        severity = _severity(report)
+        if severity in ("blocking", "major"):
+            series[index][severity].append(_counted(report.response))
+        series[index]["GTR"].append(_counted(report.restoration))
+    return [
+        TrendWeek(
+            label,
+            start,
+            blocking=_compliance("blocking", week["blocking"]),
+            major=_compliance("major", week["major"]),
+            restoration=_compliance("GTR", week["GTR"]),
         )
-    return weeks
+        for label, (start, _end), week in zip(labels, bounds, series, strict=True)
+    ]
+
+
+class _Counted(NamedTuple):
+    """What ``_compliance`` reads of a clock."""
+
+    contractual: bool
+    state: ClockState
+    elapsed_seconds: int
+
+
+def _counted(clock: Any) -> _Counted:
+    return _Counted(clock.contractual, clock.state, clock.elapsed_seconds)
 
 
 def _teams(
