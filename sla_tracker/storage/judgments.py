@@ -132,12 +132,19 @@ def stale_ids(
             .where(known, or_(JUDGMENTS.c.ticket_id.is_(None), ~_valid(fingerprint, now)))
         )
         return Stale(sorted(connection.execute(query).scalars()), full=True, last_mark=last_mark)
-    marked = select(DIRTY.c.ticket_id)
-    expired = select(JUDGMENTS.c.ticket_id).where(
-        or_(JUDGMENTS.c.valid_until <= now, JUDGMENTS.c.judged_at > now)
-    )
-    query = select(TICKETS.c.id).where(known, TICKETS.c.id.in_(marked.union(expired)))
-    return Stale(sorted(set(connection.execute(query).scalars())), full=False, last_mark=last_mark)
+    # Three small index reads, then the few candidates checked against the ticket table (one
+    # query joining them would let PostgreSQL scan every ticket).
+    candidates = set(connection.execute(select(DIRTY.c.ticket_id)).scalars())
+    for expired in (JUDGMENTS.c.valid_until <= now, JUDGMENTS.c.judged_at > now):
+        candidates.update(
+            connection.execute(select(JUDGMENTS.c.ticket_id).where(expired)).scalars()
+        )
+    ordered, found = sorted(candidates), list[int]()
+    for start in range(0, len(ordered), 500):
+        part = ordered[start : start + 500]
+        query = select(TICKETS.c.id).where(known, TICKETS.c.id.in_(part))
+        found += connection.execute(query).scalars()
+    return Stale(sorted(found), full=False, last_mark=last_mark)
 
 
 def _criteria(filters: Filters, now: datetime) -> list[Any]:

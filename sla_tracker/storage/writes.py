@@ -34,6 +34,9 @@ def insert_new(
     if not rows:
         return 0
     statement = _insert(connection, table).on_conflict_do_nothing(index_elements=unique)
+    if connection.dialect.name == "postgresql":  # psycopg's executemany reports rowcount -1
+        returning = statement.returning(*table.primary_key.columns)
+        return len(connection.execute(returning, rows).all())
     return int(connection.execute(statement, rows).rowcount or 0)
 
 
