@@ -188,9 +188,7 @@ def test_a_report_killed_mid_send_is_sent_again_as_recorded_never_as_a_new_repor
         [run] = reports(week)
         assert run["sent_at"] is None and run["message_id"] == inbox.message_ids[0]
         status = command(config, ["status"]).output
-        pending = (
-            f"Weekly report: 2026-W48 PENDING: recorded Wed, 2 Dec 2026 10:00 as {run['message_id']}"
-        )
+        pending = f"Weekly report: 2026-W48 PENDING: recorded Wed, 2 Dec 2026 10:00 as {run['message_id']}"
         assert pending in status
         code, output = Tracker(config, SEND, env).finish()
         assert code == 0 and "Sent again the report of 2026-W48" in output, output
