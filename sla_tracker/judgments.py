@@ -328,6 +328,10 @@ def matches(report: JudgedTicket, filters: Filters, judgments: Judgments) -> boo
         and (filters.responder_id is None or report.responder_id == filters.responder_id)
         and (not filters.at_risk or any(clock.at_risk(threshold) for clock in clocks))
         and (not filters.breached or any(clock.breached for clock in clocks))
+        and (
+            not filters.urgent
+            or (report.open and any(c.breached or c.at_risk(threshold) for c in clocks))
+        )
         and (not filters.gtr_breached or report.restoration.breached)
         and (filters.created_from is None or report.created_at >= filters.created_from)
         and (filters.created_before is None or report.created_at < filters.created_before)

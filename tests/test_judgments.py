@@ -113,8 +113,9 @@ def test_kept_judgments_answer_as_the_history_does(account: Account, hours: int)
         Filters(breached=True),
         Filters(only_open=True, severity="blocking"),
         Filters(company_id=103001000000),
+        Filters(urgent=True),
     ],
-    ids=["open", "at-risk", "breached", "open-blocking", "company"],
+    ids=["open", "at-risk", "breached", "open-blocking", "company", "urgent"],
 )
 def test_filters_in_sql_select_what_the_clocks_say(account: Account, filters: Filters) -> None:
     now = paris("2026-11-30 11:00")
@@ -129,6 +130,10 @@ def test_filters_in_sql_select_what_the_clocks_say(account: Account, filters: Fi
             and (filters.company_id in (None, report.company_id))
             and (not filters.at_risk or any(clock.at_risk(threshold) for clock in clocks))
             and (not filters.breached or any(clock.breached for clock in clocks))
+            and (
+                not filters.urgent
+                or (report.open and any(c.breached or c.at_risk(threshold) for c in clocks))
+            )
         )
 
     expected = sorted((r for r in account.recomputed(now) if wanted(r)), key=listing_order)

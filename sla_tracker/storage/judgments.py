@@ -43,6 +43,7 @@ class Filters:
     at_risk: bool = False
     breached: bool = False
     gtr_breached: bool = False  # the restoration clock (GTR) past its target: indemnities
+    urgent: bool = False  # at risk or breached (either clock): the board
     created_from: datetime | None = None  # created at or after
     created_before: datetime | None = None
 
@@ -104,9 +105,12 @@ def record_full_refresh(engine: Engine, fingerprint: str) -> None:
 
 
 def _valid(fingerprint: str, now: datetime) -> Any:
+    # ``judged_at`` inside an expression: its index serves the stale tickets' search, and a
+    # listing through it would read every judgment (SQLite chose it over the open tickets').
+    judged_at = func.coalesce(JUDGMENTS.c.judged_at, JUDGMENTS.c.judged_at)
     return and_(
         JUDGMENTS.c.fingerprint == fingerprint,
-        JUDGMENTS.c.judged_at <= now,
+        judged_at <= now,
         or_(JUDGMENTS.c.valid_until.is_(None), JUDGMENTS.c.valid_until > now),
     )
 
@@ -157,6 +161,18 @@ def _criteria(filters: Filters, now: datetime) -> list[Any]:
         if getattr(filters, name) is not None:
             criteria.append(JUDGMENTS.c[name] == getattr(filters, name))
     breached = [JUDGMENTS.c[f"{clock}_breach_at"] < now for clock in ("response", "restoration")]
+    at_risk = or_(
+        *(
+            and_(
+                JUDGMENTS.c[f"{clock}_risk_at"] <= now,
+                or_(
+                    JUDGMENTS.c[f"{clock}_breach_at"].is_(None),
+                    JUDGMENTS.c[f"{clock}_breach_at"] >= now,
+                ),
+            )
+            for clock in ("response", "restoration")
+        )
+    )
     if filters.breached:
         criteria.append(or_(*breached))
     if filters.gtr_breached:
@@ -166,21 +182,9 @@ def _criteria(filters: Filters, now: datetime) -> list[Any]:
     if filters.created_before is not None:
         criteria.append(JUDGMENTS.c.created_at < filters.created_before)
     if filters.at_risk:  # only a clock still counting is at risk: the ticket is open
-        criteria.append(JUDGMENTS.c.open.is_(True))
-        criteria.append(
-            or_(
-                *(
-                    and_(
-                        JUDGMENTS.c[f"{clock}_risk_at"] <= now,
-                        or_(
-                            JUDGMENTS.c[f"{clock}_breach_at"].is_(None),
-                            JUDGMENTS.c[f"{clock}_breach_at"] >= now,
-                        ),
-                    )
-                    for clock in ("response", "restoration")
-                )
-            )
-        )
+        criteria += [JUDGMENTS.c.open.is_(True), at_risk]
+    if filters.urgent:  # the board: at risk or breached, open
+        criteria += [JUDGMENTS.c.open.is_(True), or_(at_risk, *breached)]
     return criteria
 
 

@@ -7,7 +7,6 @@ urgent first, stale tickets judged from history and merged in); one ticket's pag
 
 from __future__ import annotations
 
-import heapq
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -63,18 +62,12 @@ class Reader:
 
     def board(self, *, now: datetime, only: Filters) -> Board:
         """Open tickets at risk or breached, most urgent first: the first ``BOARD_ROWS`` and
-        how many there are (the filters run in SQL; two queries, one per condition)."""
+        how many there are (both from SQL on the kept judgments: only the rows shown are
+        advanced to ``now``)."""
         judgments = self.judgments(now)
-        urgent = replace(only, only_open=True)
-        late = judgments.tickets(replace(urgent, breached=True))
-        risky = judgments.tickets(replace(urgent, at_risk=True))
-        rows: list[JudgedTicket] = []
-        total = 0
-        for report in unique_tickets(heapq.merge(late, risky, key=listing_order)):
-            total += 1
-            if len(rows) < BOARD_ROWS:
-                rows.append(report)
-        return Board(rows, total)
+        urgent = replace(only, only_open=True, urgent=True)
+        rows = list(judgments.tickets(urgent, limit=BOARD_ROWS))
+        return Board(rows, judgments.count(urgent))
 
     def customers(self, *, now: datetime, until: datetime | None = None) -> Customers:
         """Contracts, indemnities per period (the GTR-breached tickets, judged from history
@@ -102,14 +95,6 @@ class Reader:
 class Board:
     rows: list[JudgedTicket]  # the first BOARD_ROWS
     total: int
-
-
-def unique_tickets(reports: Iterator[JudgedTicket]) -> Iterator[JudgedTicket]:
-    seen: set[int] = set()
-    for report in reports:
-        if report.id not in seen:
-            seen.add(report.id)
-            yield report
 
 
 @dataclass(frozen=True)
