@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
-from sqlmodel import SQLModel
 
 from sla_tracker.alerts import due_events, record_events
 from sla_tracker.calendar_files import load_named_calendar
@@ -21,6 +20,7 @@ from sla_tracker.helpdesk.freshdesk.simulator.dataset import Dataset, SimCompany
 from sla_tracker.helpdesk.freshdesk.simulator.server import Simulator, SimulatorState
 from sla_tracker.judge import JudgedTicket, evaluate_tickets
 from sla_tracker.storage.schema import open_store
+from sla_tracker.storage.tables import METADATA
 from sla_tracker.sync import sync_once
 from tests.assertions import PARIS, paris
 
@@ -117,5 +117,5 @@ def alert_once(scenario: Scenario) -> tuple[int, int, int]:
 def empty_store(engine: Engine) -> None:
     """Delete every row of every table: one store reused across hypothesis examples."""
     with engine.begin() as connection:
-        for table in reversed(SQLModel.metadata.sorted_tables):
+        for table in reversed(METADATA.sorted_tables):
             connection.execute(table.delete())

@@ -9,11 +9,10 @@ import os
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import URL, event
+from sqlalchemy import URL, create_engine, event
 from sqlalchemy import Engine as Engine  # re-exported: the handle passed to storage's queries
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
-from sqlmodel import create_engine
 
 
 class StoreError(Exception):

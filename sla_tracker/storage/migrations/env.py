@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from alembic import context
-from sqlmodel import SQLModel
 
-import sla_tracker.storage.tables  # noqa: F401  (registers the tables for autogenerate)
+from sla_tracker.storage.tables import METADATA
 
 engine = context.config.attributes["engine"]
 with engine.begin() as connection:
     context.configure(
         connection=connection,
-        target_metadata=SQLModel.metadata,
+        target_metadata=METADATA,
         render_as_batch=True,  # SQLite can only alter tables by copying them
     )
     with context.begin_transaction():
