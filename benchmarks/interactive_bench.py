@@ -33,10 +33,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import requests
-from sync_bench import calendar_reference_us, free_port
+from sync_bench import calendar_reference_us, start_simulator
 
 ROOT = Path(__file__).resolve().parent.parent
-START = "2026-11-26T12:00:00Z"
 CLI = [sys.executable, "-m", "sla_tracker"]
 RULE_CHANGE = """
 [[classification.severity]]
@@ -76,23 +75,6 @@ def series(command: list[str], env: dict[str, str], runs: int, *, to_null: bool 
     rss = max(f[1] for f in figures)
     return (f"{seconds[0]:.2f} / {statistics.median(seconds):.2f} / {seconds[-1]:.2f} s, "
             f"{rss:.0f} MB")  # fmt: skip
-
-
-def start_simulator(tickets: int) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    command = [*CLI, "simulator", "serve", "--port", str(port), "--tickets", str(tickets),
-               "--seed", "2026"]  # fmt: skip
-    process = subprocess.Popen(
-        command, env={**os.environ, "SLA_TRACKER_NOW": START}, stdout=subprocess.DEVNULL
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(1200):
-        try:
-            requests.get(url + "/_sim/state", timeout=1)
-            return process, url
-        except requests.ConnectionError:
-            time.sleep(0.25)
-    raise RuntimeError("simulator did not start")
 
 
 def sim_now(url: str) -> str:

@@ -44,7 +44,7 @@ def start_simulator(tickets: int) -> tuple[subprocess.Popen[bytes], str]:
         command, env={**os.environ, "SLA_TRACKER_NOW": NOW}, stdout=subprocess.DEVNULL
     )
     url = f"http://127.0.0.1:{port}"
-    for _ in range(600):
+    for _ in range(3000):  # a million generated tickets take about 45 s to index
         try:
             requests.get(url + "/_sim/state", timeout=1)
             return process, url

@@ -236,7 +236,7 @@ class Judgments:
             responder_id=row["responder_id"],
             status=body["status"],
             open=body["open"],
-            created_at=_required(body["created_at"]),
+            created_at=datetime.fromisoformat(body["created_at"]),
             fr_due_by=fr_due_by,
             due_by=_instant(body["due_by"]),
             classification=verdict_from_json(body["classification"]),
@@ -382,10 +382,6 @@ def _text(at: datetime | None) -> str | None:
 
 def _instant(text: str | None) -> datetime | None:
     return None if text is None else datetime.fromisoformat(text)
-
-
-def _required(text: str) -> datetime:
-    return datetime.fromisoformat(text)
 
 
 def _differences(kept: JudgedTicket, recomputed: JudgedTicket) -> list[str]:

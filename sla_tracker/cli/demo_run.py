@@ -15,6 +15,7 @@ from sla_tracker.alerts import due_events
 from sla_tracker.cli.base import Runtime, _reports, _sync, is_at_risk, is_breached, local_time
 from sla_tracker.helpdesk.freshdesk.client import FreshdeskClient
 from sla_tracker.helpdesk.freshdesk.simulator.server import Simulator, make_state
+from sla_tracker.judgments import listing_threshold
 from sla_tracker.money import (
     ContractTerms,
     customer_periods,
@@ -120,7 +121,7 @@ def _try_commands(config_path: Path, ticket_id: int | None, week: str) -> list[s
 def _demo_clocks(runtime: Runtime, now: datetime) -> int | None:
     """The clocks now, the most urgent open tickets first; returns a ticket to look at."""
     reports = _reports(runtime, now=now)
-    threshold = min(runtime.settings.alerts.thresholds, default=100) / 100
+    threshold = listing_threshold(runtime.settings)
     open_reports = [report for report in reports if report.open]
     at_risk = [report for report in open_reports if is_at_risk(report, threshold)]
     breached = [report for report in reports if is_breached(report)]

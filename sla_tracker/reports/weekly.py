@@ -19,7 +19,7 @@ from sla_tracker.core.clocks import ClockState
 from sla_tracker.delivery.intents import deliver
 from sla_tracker.delivery.smtp import make_message, new_message_id, send
 from sla_tracker.judge import evaluate_tickets
-from sla_tracker.judgments import Judgments
+from sla_tracker.judgments import Judgments, listing_threshold
 from sla_tracker.money import customer_periods, exposure
 from sla_tracker.storage.deliveries import WEEKLY_REPORTS
 from sla_tracker.storage.judgments import Filters
@@ -152,7 +152,7 @@ def build_weekly_report(
     # The trend's eight weeks of tickets need only their clocks: the kept judgments have them.
     trend_tickets = kept.tickets(Filters(created_from=trend_start, created_before=end))
     this_week = [r for r in reports if start <= r.created_at < end]
-    threshold = min(settings.alerts.thresholds, default=100) / 100
+    threshold = listing_threshold(settings)
     january = datetime(start.year, 1, 1, tzinfo=calendar.zone)
     in_week = customer_periods(engine, settings, calendar, reports, now=as_of, window=(start, end))
     in_year = customer_periods(

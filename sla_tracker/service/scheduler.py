@@ -52,8 +52,7 @@ if TYPE_CHECKING:
 LOG = logging.getLogger("sla_tracker.service")
 # Alerts are due only on clocks still counting (at risk, or running past their target): the
 # ticket is open, which the kept judgments' index on open tickets finds at once.
-AT_RISK = Filters(only_open=True, at_risk=True)
-BREACHED = Filters(only_open=True, breached=True)
+DUE = Filters(only_open=True, urgent=True)
 VERIFY_SAMPLE = 1_000  # tickets recomputed from history once a day to check kept judgments
 
 
@@ -87,9 +86,7 @@ class Service:
         breached, which the kept judgments select in SQL: the cost follows the changes."""
         judgments = Judgments(self.engine, self.settings, self.calendar, now)
         refreshed = judgments.refresh(progress=_log_progress)
-        at_risk = {report.id: report for report in judgments.tickets(AT_RISK)}
-        breached = {report.id: report for report in judgments.tickets(BREACHED)}
-        reports = list({**at_risk, **breached}.values())
+        reports = list(judgments.tickets(DUE))
         recorded = record_events(
             self.engine, due_events(reports, self.settings.alerts.thresholds), now=now
         )
